@@ -1,0 +1,22 @@
+# mapmatters: "Mapping Still Matters" (Görlich & Zavadlav, JCIM 2026), end to end.
+#   snakemake --cores 2                                          # default preset
+#   snakemake --cores 2 --configfile config/presets/ci.yaml      # minutes, for tests
+#   snakemake --cores 2 --configfile config/presets/paper.yaml   # the paper's parameters
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/mapping.smk"
+include: "workflow/rules/analysis.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,13 @@
+"""mapmatters: the science behind the "Mapping Still Matters" workflow.
+
+Sub-packages are organised by what they do:
+
+- :mod:`mapmatters.mapping`   CG mapping specifications and the COM / force-sum mapping engine
+- :mod:`mapmatters.reference` atomistic reference simulations with GROMACS
+- :mod:`mapmatters.analysis`  distributions, RDFs and other observables
+- :mod:`mapmatters.figures`   plots
+
+Units everywhere inside the package are GROMACS units: nm, ps, kJ/mol, amu, K.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,183 @@
+"""The CG dataset: one HDF5 file per (system, mapping), read by every later stage.
+
+Layout (format ``mapmatters-cg/1``)::
+
+    /positions   float32 (F, N, 3)  bead positions, nm, wrapped into the box
+    /forces      float32 (F, N, 3)  mapped forces, kJ/mol/nm
+    /box         float32 (F, 3, 3)  box vectors as rows, nm (GROMACS convention)
+    /time        float64 (F,)       ps
+    /step        int64   (F,)       MD step of the atomistic frame
+    /topology/species       int32 (N,)   integer species per bead
+    /topology/species_names str   (S,)   label of each species id
+    /topology/bead_names    str   (N,)   bead name (from the mapping) per bead
+    /topology/masses        float64 (N,) amu
+    /topology/molecule      int32 (N,)   molecule index per bead
+    /topology/bonds         int64 (B, 2) bonded bead pairs (global indices)
+    /topology/angles        int64 (A, 3) bonded triples derived from the bonds
+    /topology/dihedrals     int64 (D, 4) bonded quadruples derived from the bonds
+    /topology/exclusions    int64 (E, 2) pairs joined by a bond, angle or dihedral
+
+File attributes: format, system, mapping, units, periodic, n_molecules, beads_per_molecule,
+observable_kind, observable_beads (within a molecule), and the source files.
+Frames are appended in chunks, so a 500,000-frame reference never sits in memory.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import h5py
+import numpy as np
+
+FORMAT = "mapmatters-cg/1"
+UNITS = {"positions": "nm", "forces": "kJ/mol/nm", "box": "nm", "time": "ps", "masses": "amu"}
+
+
+@dataclass
+class Topology:
+    """Per-bead data of a CG system."""
+
+    species: np.ndarray
+    species_names: list[str]
+    bead_names: np.ndarray
+    masses: np.ndarray
+    molecule: np.ndarray
+    bonds: np.ndarray
+    angles: np.ndarray
+    dihedrals: np.ndarray
+    exclusions: np.ndarray
+
+    @property
+    def n_beads(self) -> int:
+        return len(self.species)
+
+
+def topology_from_cgmap(cg) -> Topology:
+    """Per-bead topology of a :class:`mapmatters.mapping.CGMap`, replicated per molecule."""
+    spec = cg.spec
+    nb = spec.n_beads
+    offsets = np.arange(cg.n_molecules) * nb
+
+    def replicate(local, width):
+        local = np.asarray(local, dtype=np.int64).reshape(-1, width)
+        if len(local) == 0:
+            return np.zeros((0, width), dtype=np.int64)
+        return (local[None, :, :] + offsets[:, None, None]).reshape(-1, width)
+
+    return Topology(species=cg.species, species_names=list(spec.species_names),
+                    bead_names=cg.bead_names, masses=cg.masses, molecule=cg.molecule,
+                    bonds=replicate(spec.bonds, 2), angles=replicate(spec.angles(), 3),
+                    dihedrals=replicate(spec.dihedrals(), 4),
+                    exclusions=replicate(sorted(spec.excluded_pairs()), 2))
+
+
+class CGWriter:
+    """Append-only writer; use as a context manager on a temporary path."""
+
+    def __init__(self, path: str | os.PathLike, topology: Topology, *, periodic: bool, attrs: dict,
+                 chunk_frames: int = 256):
+        self.f = h5py.File(path, "w")
+        n = topology.n_beads
+        self.n = n
+        cf = max(1, min(chunk_frames, 1024))
+        self.f.attrs["format"] = FORMAT
+        self.f.attrs["periodic"] = bool(periodic)
+        for k, v in UNITS.items():
+            self.f.attrs[f"unit_{k}"] = v
+        for k, v in attrs.items():
+            self.f.attrs[k] = v
+        self.positions = self.f.create_dataset("positions", (0, n, 3), maxshape=(None, n, 3),
+                                               dtype="f4", chunks=(cf, n, 3))
+        self.forces = self.f.create_dataset("forces", (0, n, 3), maxshape=(None, n, 3),
+                                            dtype="f4", chunks=(cf, n, 3))
+        self.box = self.f.create_dataset("box", (0, 3, 3), maxshape=(None, 3, 3), dtype="f4",
+                                         chunks=(cf, 3, 3))
+        self.time = self.f.create_dataset("time", (0,), maxshape=(None,), dtype="f8", chunks=(cf,))
+        self.step = self.f.create_dataset("step", (0,), maxshape=(None,), dtype="i8", chunks=(cf,))
+        t = self.f.create_group("topology")
+        t["species"] = np.asarray(topology.species, dtype=np.int32)
+        t["species_names"] = np.asarray(topology.species_names, dtype=h5py.string_dtype())
+        t["bead_names"] = np.asarray(topology.bead_names, dtype=h5py.string_dtype())
+        t["masses"] = np.asarray(topology.masses, dtype=np.float64)
+        t["molecule"] = np.asarray(topology.molecule, dtype=np.int32)
+        for name in ("bonds", "angles", "dihedrals", "exclusions"):
+            t[name] = np.asarray(getattr(topology, name), dtype=np.int64)
+
+    def append(self, positions, forces, box, time, step) -> None:
+        k = len(positions)
+        n0 = self.positions.shape[0]
+        for ds in (self.positions, self.forces, self.box, self.time, self.step):
+            ds.resize(n0 + k, axis=0)
+        self.positions[n0:] = positions
+        self.forces[n0:] = forces
+        self.box[n0:] = box
+        self.time[n0:] = time
+        self.step[n0:] = step
+
+    def close(self) -> None:
+        self.f.attrs["n_frames"] = self.positions.shape[0]
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class CGDataset:
+    """Read access to a CG dataset; arrays are read lazily, chunk by chunk."""
+
+    def __init__(self, path: str | os.PathLike):
+        from .errors import InputError
+
+        self.path = str(path)
+        try:
+            self.f = h5py.File(path, "r")
+        except OSError as exc:
+            raise InputError(f"cannot open CG dataset ({exc}).", file=self.path,
+                             fix="re-run the mapping rule that makes it.") from exc
+        if self.f.attrs.get("format") != FORMAT:
+            raise InputError(f"not a {FORMAT} file.", file=self.path)
+        t = self.f["topology"]
+        self.topology = Topology(
+            species=t["species"][()], species_names=[s.decode() if isinstance(s, bytes) else s
+                                                     for s in t["species_names"][()]],
+            bead_names=np.array([s.decode() if isinstance(s, bytes) else s for s in t["bead_names"][()]]),
+            masses=t["masses"][()], molecule=t["molecule"][()], bonds=t["bonds"][()],
+            angles=t["angles"][()], dihedrals=t["dihedrals"][()], exclusions=t["exclusions"][()])
+        self.attrs = dict(self.f.attrs)
+
+    @property
+    def n_frames(self) -> int:
+        return self.f["positions"].shape[0]
+
+    @property
+    def n_beads(self) -> int:
+        return self.topology.n_beads
+
+    @property
+    def periodic(self) -> bool:
+        return bool(self.attrs.get("periodic", True))
+
+    def read(self, name: str, start: int = 0, stop: int | None = None, stride: int = 1) -> np.ndarray:
+        return self.f[name][start:stop:stride]
+
+    def iter_chunks(self, chunk: int = 500, stride: int = 1, start: int = 0, stop: int | None = None,
+                    fields=("positions", "box")) -> Iterator[dict]:
+        """Yield dicts of arrays for consecutive frame blocks (``stride`` subsamples)."""
+        stop = self.n_frames if stop is None else min(stop, self.n_frames)
+        step = chunk * stride
+        for s in range(start, stop, step):
+            e = min(s + step, stop)
+            yield {name: self.f[name][s:e:stride] for name in fields}
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,70 @@
+"""Configuration: schema validation with messages that name the file and the key, system
+loading, and the per-stage seeds."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import jsonschema
+
+from .errors import InputError
+from .io import load_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "workflow" / "schemas"
+
+
+def _key_path(path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<top level>"
+
+
+def schema_errors(data, schema: dict) -> list[str]:
+    """Readable 'key: message' lines for every schema violation of ``data``."""
+    validator = jsonschema.Draft202012Validator(schema)
+    lines = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        key = _key_path(err.absolute_path)
+        msg = err.message
+        if err.validator == "additionalProperties":
+            msg += " (unknown key: check its spelling against the schema)"
+        lines.append(f"key '{key}': {msg}")
+    return lines
+
+
+def validate(data, schema_name: str, *, source: str) -> None:
+    """Validate ``data`` against ``workflow/schemas/<schema_name>``; raise InputError if bad."""
+    schema = load_yaml(SCHEMAS / schema_name)
+    errors = schema_errors(data, schema)
+    if errors:
+        raise InputError("does not match the schema " f"workflow/schemas/{schema_name}:\n  " +
+                         "\n  ".join(errors), file=source,
+                         fix=f"correct the key(s) above; the schema documents each one.")
+
+
+def load_system(path: str | Path) -> dict:
+    """Load, schema-validate and cross-check a system YAML (mappings included)."""
+    from .mapping.spec import load_mappings
+
+    data = load_yaml(path)
+    validate(data, "system.schema.yaml", source=str(path))
+    names = [a["name"] for a in data["molecule"]["atoms"]]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"atom name(s) {dup} appear more than once.", file=str(path),
+                         key="molecule.atoms", fix="give every atom of the molecule its own name.")
+    for i, (a, b) in enumerate(data["molecule"]["bonds"]):
+        for x in (a, b):
+            if x not in names:
+                raise InputError(f"bond names unknown atom '{x}'.", file=str(path),
+                                 key=f"molecule.bonds[{i}]", fix="use atom names from molecule.atoms.")
+    load_mappings(data, source=str(path))
+    return data
+
+
+def stage_seed(master: int, *labels) -> int:
+    """A reproducible 31-bit seed for one stage, derived from the master seed and labels."""
+    h = hashlib.sha256(":".join(map(str, (master, *labels))).encode()).digest()
+    return int.from_bytes(h[:4], "little") & 0x7FFFFFFF

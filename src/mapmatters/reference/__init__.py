@@ -1,0 +1,1 @@
+"""Atomistic reference simulations with GROMACS: topology, inputs, runs, and their checks."""

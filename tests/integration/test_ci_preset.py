@@ -1,0 +1,134 @@
+"""The ci preset through the real tools (GROMACS, MDAnalysis, mdtraj) via snakemake."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, require
+from mapmatters.cgdata import CGDataset
+from mapmatters.errors import InputError
+
+pytestmark = [pytest.mark.integration, require("gmx")]
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+MAPPINGS = ["four-site", "three-site", "two-site", "two-site-Map2"]
+
+
+def snakemake(*args, check=True):
+    proc = subprocess.run([SNAKEMAKE, *args], cwd=ROOT, text=True, capture_output=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory):
+    results = tmp_path_factory.mktemp("results")
+    snakemake("--cores", "2", "--configfile", "config/presets/ci.yaml", "--config", f"results={results}")
+    return results / "ci"
+
+
+def test_summary(ci_run):
+    s = json.loads((ci_run / "hexane/reference/summary.json").read_text())
+    assert s["n_atoms"] == 2000
+    assert s["n_frames"] == 101                       # 10 ps / (100 x 1 fs) + the first frame
+    assert abs(s["density_g_cm3"] - 0.655) < 0.002    # 100 C6H14 in a 2.7957 nm cube
+    assert 280 < s["temperature_mean_K"] < 320        # 10 ps: loose; the default run reports +-3 K
+    assert set(s["mappings"]) == set(MAPPINGS)
+    for name, m in s["mappings"].items():
+        assert m["forces_sum_ok"], name
+        assert m["force_sum_rel_dev"] < 1e-5
+
+
+def test_cg_datasets(ci_run):
+    beads = {"four-site": 4, "three-site": 3, "two-site": 2, "two-site-Map2": 2}
+    for m in MAPPINGS:
+        with CGDataset(ci_run / f"hexane/cg/{m}.h5") as ds:
+            assert ds.n_frames == 101 and ds.n_beads == 100 * beads[m]
+            x = ds.read("positions")
+            box = ds.read("box")
+            assert np.all(x >= 0) and np.all(x <= box[:, None, [0, 1, 2], [0, 1, 2]] + 1e-5)
+            t = ds.read("time")
+            assert np.all(np.diff(t) > 0)
+            assert ds.attrs["unit_forces"] == "kJ/mol/nm"
+
+
+def test_distributions(ci_run):
+    for m in MAPPINGS:
+        d = ci_run / f"hexane/analysis/reference/{m}"
+        assert (d / "distributions.png").stat().st_size > 10_000
+        rdf = pd.read_csv(d / "rdf.csv")
+        assert rdf.columns[0] == "r_nm"
+        assert np.isclose(rdf["r_nm"].diff().dropna(), 0.01).all()
+        assert rdf["r_nm"].max() <= 2.7957 / 2 + 1e-9
+        # liquid structure: g ~ 1 at long range, no overlaps at short range
+        g = rdf[rdf.columns[1]].to_numpy()
+        assert abs(g[rdf["r_nm"] > 1.0].mean() - 1.0) < 0.1
+        assert g[rdf["r_nm"] < 0.2].max() == 0
+        bonded = pd.read_csv(d / "bonded.csv")
+        assert any(c.endswith(("_deg", "_nm")) for c in bonded.columns)
+    ang = pd.read_csv(ci_run / "hexane/analysis/reference/three-site/bonded.csv")
+    x, p = ang.iloc[:, 0].to_numpy(), ang.iloc[:, 1].to_numpy()
+    # A-B-A angle of hexane: all-trans puts the three bead centres on a line (180 deg), gauche
+    # conformers give the shoulders near 155 and 125 deg; the mode is in the 160-180 range
+    assert 150 < x[np.argmax(p)] <= 180
+
+
+def test_rerun_is_a_no_op(ci_run):
+    out = snakemake("-n", "--cores", "2", "--configfile", "config/presets/ci.yaml",
+                    "--config", f"results={ci_run.parent}")
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_trajectory_without_forces_is_rejected(ci_run, tmp_path):
+    import MDAnalysis as mda
+
+    from mapmatters.config import load_system
+    from mapmatters.mapping import load_mappings
+    from mapmatters.mapping.trajectory import map_trajectory
+
+    ref = ci_run / "hexane/reference"
+    u = mda.Universe(str(ref / "production.tpr"), str(ref / "production.trr"))
+    noforce = tmp_path / "noforces.trr"
+    with mda.Writer(str(noforce), n_atoms=len(u.atoms), forces=False) as w:
+        for ts in u.trajectory[:3]:
+            ts.has_forces = False
+            w.write(u.atoms)
+    spec = load_mappings(load_system(ROOT / "config/systems/hexane.yaml"))["three-site"]
+    out = tmp_path / "x.h5"
+    with pytest.raises(InputError, match="has no forces.*nstfout"):
+        map_trajectory(str(ref / "production.tpr"), str(noforce), spec, molecule_type="HEX", out=str(out),
+                       system="hexane", log=None)
+    assert not out.exists() and not list(tmp_path.glob(".x.*"))     # nothing half-written
+
+    subset = tmp_path / "subset.trr"
+    with mda.Writer(str(subset), n_atoms=40) as w:
+        for ts in u.trajectory[:2]:
+            w.write(u.atoms[:40])
+    with pytest.raises(InputError, match="do not match|atoms"):
+        map_trajectory(str(ref / "production.tpr"), str(subset), spec, molecule_type="HEX", out=str(out),
+                       system="hexane", log=None)
+    assert not out.exists()
+
+
+def test_paper_preset_dry_run_lists_paper_parameters(tmp_path):
+    out = snakemake("-n", "--cores", "2", "--configfile", "config/presets/paper.yaml",
+                    "--config", f"results={tmp_path}")
+    text = out.stdout + out.stderr
+    assert "preset 'paper'" in text
+    assert "production 100 ns at dt 1 fs" in text and "every 200 steps = 500000 frames" in text
+    assert "reference_production" in text and "map_reference" in text
+
+
+def test_bad_config_value_stops_with_key(tmp_path):
+    out = snakemake("-n", "--cores", "1", "--configfile", "config/presets/ci.yaml",
+                    "--config", f"results={tmp_path}", "analysis={'frame_stride': 0, 'rdf_dr_nm': 0.01, "
+                    "'bond_r_max_nm': 1.0, 'bins': {'bond_nm': 0.01, 'angle_deg': 2, 'dihedral_deg': 2}}", check=False)
+    assert out.returncode != 0
+    assert "analysis.frame_stride" in out.stdout + out.stderr
+    assert not any(tmp_path.iterdir())

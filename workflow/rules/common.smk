@@ -1,0 +1,85 @@
+# Shared set-up: config validation, systems, paths and resource estimates.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
+from snakemake.utils import validate
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from mapmatters.config import load_system, schema_errors, stage_seed  # noqa: E402
+from mapmatters.errors import InputError  # noqa: E402
+from mapmatters.io import load_yaml  # noqa: E402
+
+try:
+    validate(config, "../schemas/config.schema.yaml")
+except WorkflowError:
+    lines = schema_errors(config, load_yaml(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"))
+    raise WorkflowError("config (config/config.yaml + --configfile/--config overrides) does not match "
+                        "workflow/schemas/config.schema.yaml:\n  " + "\n  ".join(lines))
+
+SYSTEMS = {}
+for _name, _path in config["systems"].items():
+    try:
+        SYSTEMS[_name] = load_system(_path)
+    except InputError as exc:
+        raise WorkflowError(str(exc))
+    if SYSTEMS[_name]["name"] != _name:
+        raise WorkflowError(f"{_path}: key 'name' is '{SYSTEMS[_name]['name']}' but config 'systems' "
+                            f"lists it as '{_name}'. Fix: use the same name in both places.")
+    if _name not in config["reference"]:
+        raise WorkflowError(f"config: key 'reference.{_name}' is missing. Fix: add the reference MD "
+                            "parameters of this system (copy the hexane block in config/config.yaml).")
+
+OUT = f"{config['results']}/{config['preset']}"
+
+
+def _preset_banner():
+    lines = [f"mapmatters: preset '{config['preset']}', outputs in {OUT}/"]
+    for s, p in config["reference"].items():
+        if s not in SYSTEMS:
+            continue
+        n_out = round(p["production_ps"] / p["dt_ps"] / p["output_every_steps"])
+        lines.append(f"  {s} reference: production {p['production_ps'] / 1000:g} ns at dt {p['dt_ps'] * 1000:g} fs, "
+                     f"positions+forces every {p['output_every_steps']} steps = {n_out} frames; "
+                     f"equilibration {p['equilibration_ps']:g} ps; {p['temperature_K']:g} K; "
+                     f"mappings: {', '.join(SYSTEMS[s]['mappings'])}")
+    return "\n".join(lines)
+
+
+logger.info(_preset_banner())
+LOGS = f"{OUT}/logs"
+BENCH = f"{OUT}/benchmarks"
+
+
+wildcard_constraints:
+    system="|".join(SYSTEMS),
+    mapping="[A-Za-z0-9_-]+",
+
+
+def mappings_of(system):
+    return list(SYSTEMS[system]["mappings"])
+
+
+def ref_params(wildcards):
+    return config["reference"][wildcards.system]
+
+
+def seed_for(*labels):
+    return stage_seed(config["seed"], config["preset"], *labels)
+
+
+def md_runtime_min(system, ps):
+    """Wall-time budget (min) of a reference MD stage: 2x a pessimistic speed per thread."""
+    p = config["reference"][system]
+    ns_per_day = 25.0 * p["threads"] / 2.0 * (0.001 / p["dt_ps"])
+    return int(max(10, 2.0 * ps / 1000.0 / ns_per_day * 1440))
+
+
+def all_targets():
+    out = []
+    for s in SYSTEMS:
+        out.append(f"{OUT}/{s}/reference/summary.json")
+        for m in mappings_of(s):
+            out.append(f"{OUT}/{s}/analysis/reference/{m}/distributions.png")
+    return out

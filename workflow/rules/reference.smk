@@ -1,0 +1,135 @@
+# Atomistic reference MD with GROMACS: topology, box, minimisation, NVT equilibration,
+# NVT production (positions + forces, resumable from checkpoints).
+
+
+rule reference_topology:
+    input:
+        system=lambda w: config["systems"][w.system],
+    output:
+        top=f"{OUT}/{{system}}/reference/topol.top",
+        itp=f"{OUT}/{{system}}/reference/molecule.itp",
+    log:
+        f"{LOGS}/{{system}}/reference_topology.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_topology.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/reference_topology.py"
+
+
+rule reference_box:
+    input:
+        system=lambda w: config["systems"][w.system],
+        structure=lambda w: SYSTEMS[w.system]["molecule"]["structure"],
+    output:
+        gro=f"{OUT}/{{system}}/reference/box.gro",
+    params:
+        ref=ref_params,
+        seed=lambda w: seed_for(w.system, "insert"),
+    log:
+        f"{LOGS}/{{system}}/reference_box.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_box.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/reference_box.py"
+
+
+rule reference_minimise:
+    input:
+        gro=rules.reference_box.output.gro,
+        top=rules.reference_topology.output.top,
+    output:
+        gro=f"{OUT}/{{system}}/reference/em.gro",
+    params:
+        ref=ref_params,
+        workdir=lambda w: f"{OUT}/{w.system}/reference/work/em",
+    log:
+        f"{LOGS}/{{system}}/reference_minimise.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_minimise.tsv"
+    threads: lambda w: config["reference"][w.system]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/reference_minimise.py"
+
+
+rule reference_equilibrate:
+    input:
+        gro=rules.reference_minimise.output.gro,
+        top=rules.reference_topology.output.top,
+    output:
+        gro=f"{OUT}/{{system}}/reference/equil.gro",
+        cpt=f"{OUT}/{{system}}/reference/equil.cpt",
+    params:
+        ref=ref_params,
+        seed=lambda w: seed_for(w.system, "equilibrate"),
+        workdir=lambda w: f"{OUT}/{w.system}/reference/work/equil",
+    log:
+        f"{LOGS}/{{system}}/reference_equilibrate.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_equilibrate.tsv"
+    threads: lambda w: config["reference"][w.system]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["equilibration_ps"]),
+    script:
+        "../scripts/reference_equilibrate.py"
+
+
+rule reference_production:
+    input:
+        gro=rules.reference_equilibrate.output.gro,
+        cpt=rules.reference_equilibrate.output.cpt,
+        top=rules.reference_topology.output.top,
+        itp=rules.reference_topology.output.itp,
+    output:
+        tpr=f"{OUT}/{{system}}/reference/production.tpr",
+        trr=f"{OUT}/{{system}}/reference/production.trr",
+        edr=f"{OUT}/{{system}}/reference/production.edr",
+    params:
+        ref=ref_params,
+        seed=lambda w: seed_for(w.system, "production"),
+        workdir=lambda w: f"{OUT}/{w.system}/reference/work/production",
+    log:
+        f"{LOGS}/{{system}}/reference_production.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_production.tsv"
+    threads: lambda w: config["reference"][w.system]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["production_ps"]),
+    script:
+        "../scripts/reference_production.py"
+
+
+rule reference_summary:
+    input:
+        tpr=rules.reference_production.output.tpr,
+        trr=rules.reference_production.output.trr,
+        edr=rules.reference_production.output.edr,
+        stats=lambda w: expand(f"{OUT}/{w.system}/cg/{{mapping}}.stats.json", mapping=mappings_of(w.system)),
+    output:
+        json=f"{OUT}/{{system}}/reference/summary.json",
+    params:
+        ref=ref_params,
+        mappings=lambda w: mappings_of(w.system),
+        workdir=lambda w: f"{OUT}/{w.system}/reference/work/summary",
+    log:
+        f"{LOGS}/{{system}}/reference_summary.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/reference_summary.py"
