@@ -34,18 +34,36 @@ def gmx_binary() -> str:
 
 def run_gmx(args: Sequence[str], *, log: str | os.PathLike | None, cwd: str | os.PathLike | None = None,
             stdin: str | None = None) -> str:
-    """Run ``gmx <args>``; append stdout/stderr to ``log``; raise with context on failure."""
+    """Run ``gmx <args>``, streaming its output into ``log`` as it runs (progress of long
+    mdrun jobs shows there); return the output; raise with its tail on failure."""
+    import tempfile
+
     cmd = [gmx_binary(), *map(str, args)]
-    proc = subprocess.run(cmd, cwd=cwd, input=stdin, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, env={**os.environ, "GMX_MAXBACKUP": "-1"})
-    if log is not None:
-        with open(log, "a") as fh:
-            fh.write(f"$ {' '.join(cmd)}\n{proc.stdout}\n")
+    env = {**os.environ, "GMX_MAXBACKUP": "-1"}
+    with tempfile.TemporaryFile("w+") as capture:
+        sink = open(log, "a", buffering=1) if log is not None else capture
+        try:
+            sink.write(f"$ {' '.join(cmd)}\n")
+            sink.flush()
+            start = sink.tell()
+            proc = subprocess.run(cmd, cwd=cwd, input=stdin, text=True, stdout=sink,
+                                  stderr=subprocess.STDOUT, env=env)
+            sink.flush()
+        finally:
+            if sink is not capture:
+                sink.close()
+        if log is not None:
+            with open(log) as fh:
+                fh.seek(start)
+                text = fh.read()
+        else:
+            capture.seek(start)
+            text = capture.read()
     if proc.returncode != 0:
-        tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
+        tail = "\n".join(text.strip().splitlines()[-25:])
         raise GromacsError(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{tail}\n"
                            f"(full output in {log})")
-    return proc.stdout
+    return text
 
 
 def insert_molecules(structure: str, n_molecules: int, box_nm: float, out: str, *, seed: int,
@@ -82,10 +100,13 @@ def grompp(mdp: str, structure: str, topology: str, out_tpr: str, *, log, checkp
 
 def mdrun(deffnm: str, *, threads: int, log, cwd=None, checkpoint_minutes: float = 15.0,
           resume: bool = False) -> None:
-    """Run ``gmx mdrun -deffnm``; with ``resume`` continue from ``<deffnm>.cpt`` and append."""
+    """Run ``gmx mdrun -deffnm``; with ``resume`` continue from ``<deffnm>.cpt`` and append.
+
+    ``-v`` makes mdrun report its progress (step, expected finish) into the rule log.
+    """
     # -reprod: same inputs, seeds and thread count give the same trajectory (determinism).
     args = ["mdrun", "-deffnm", deffnm, "-nt", threads, "-cpt", checkpoint_minutes, "-pin", "off",
-            "-reprod"]
+            "-reprod", "-v"]
     if resume:
         args += ["-cpi", f"{deffnm}.cpt", "-append"]
     run_gmx(args, log=log, cwd=cwd)
