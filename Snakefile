@@ -14,6 +14,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/classical.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:

@@ -76,7 +76,7 @@ class CGWriter:
     """Append-only writer; use as a context manager on a temporary path."""
 
     def __init__(self, path: str | os.PathLike, topology: Topology, *, periodic: bool, attrs: dict,
-                 chunk_frames: int = 256):
+                 chunk_frames: int = 256, forces: bool = True):
         self.f = h5py.File(path, "w")
         n = topology.n_beads
         self.n = n
@@ -89,8 +89,9 @@ class CGWriter:
             self.f.attrs[k] = v
         self.positions = self.f.create_dataset("positions", (0, n, 3), maxshape=(None, n, 3),
                                                dtype="f4", chunks=(cf, n, 3))
-        self.forces = self.f.create_dataset("forces", (0, n, 3), maxshape=(None, n, 3),
-                                            dtype="f4", chunks=(cf, n, 3))
+        # CG trajectories from simulations carry no forces: then there is no /forces dataset
+        self.forces = (self.f.create_dataset("forces", (0, n, 3), maxshape=(None, n, 3),
+                                             dtype="f4", chunks=(cf, n, 3)) if forces else None)
         self.box = self.f.create_dataset("box", (0, 3, 3), maxshape=(None, 3, 3), dtype="f4",
                                          chunks=(cf, 3, 3))
         self.time = self.f.create_dataset("time", (0,), maxshape=(None,), dtype="f8", chunks=(cf,))
@@ -108,9 +109,11 @@ class CGWriter:
         k = len(positions)
         n0 = self.positions.shape[0]
         for ds in (self.positions, self.forces, self.box, self.time, self.step):
-            ds.resize(n0 + k, axis=0)
+            if ds is not None:
+                ds.resize(n0 + k, axis=0)
         self.positions[n0:] = positions
-        self.forces[n0:] = forces
+        if self.forces is not None:
+            self.forces[n0:] = forces
         self.box[n0:] = box
         self.time[n0:] = time
         self.step[n0:] = step
@@ -124,6 +127,52 @@ class CGWriter:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def topology_of(path: str | os.PathLike) -> tuple[Topology, dict]:
+    """Topology and attributes of an existing CG dataset."""
+    with CGDataset(path) as ds:
+        return ds.topology, ds.attrs
+
+
+def trajectory_to_dataset(traj: str | os.PathLike, template: str | os.PathLike, out: str | os.PathLike, *,
+                          source: str, stop_ps: float | None = None, chunk_frames: int = 500) -> int:
+    """A CG trajectory (any format mdtraj reads, e.g. .xtc, nm) as a CG dataset without forces.
+
+    Beads must be in the order of the ``template`` dataset (the mapped reference), whose
+    topology and attributes are copied; frames at or after ``stop_ps`` (the stability time)
+    are dropped; positions are wrapped into the box. Returns the number of frames written.
+    """
+    import mdtraj
+
+    from .io import atomic_path
+    from .mapping.engine import wrap
+
+    top, attrs = topology_of(template)
+    attrs = {k: v for k, v in attrs.items() if not k.startswith("unit_") and k not in ("format", "periodic", "n_frames")}
+    attrs["source_trajectory"] = str(traj)
+    attrs["source"] = source
+    periodic = bool(topology_of(template)[1].get("periodic", True))
+    md_top = mdtraj.Topology()
+    chain = md_top.add_chain()
+    for i in range(top.n_beads):
+        md_top.add_atom("CG", mdtraj.element.virtual, md_top.add_residue("CG", chain))
+    n = 0
+    with atomic_path(out) as tmp:
+        with CGWriter(tmp, top, periodic=periodic, attrs=attrs, chunk_frames=chunk_frames, forces=False) as w:
+            for chunk in mdtraj.iterload(str(traj), top=md_top, chunk=chunk_frames):
+                keep = np.ones(chunk.n_frames, bool) if stop_ps is None else chunk.time < stop_ps - 1e-9
+                if not keep.any():
+                    break
+                c = chunk[np.flatnonzero(keep)]
+                box = c.unitcell_vectors.astype(np.float64) if periodic else np.zeros((c.n_frames, 3, 3))
+                xyz = wrap(c.xyz.astype(np.float64), box) if periodic else c.xyz
+                w.append(xyz.astype(np.float32), None, box.astype(np.float32), c.time,
+                         n + np.arange(c.n_frames, dtype=np.int64))   # frame index
+                n += c.n_frames
+                if not keep.all():
+                    break
+    return n
 
 
 class CGDataset:

@@ -55,6 +55,7 @@ BENCH = f"{OUT}/benchmarks"
 wildcard_constraints:
     system="|".join(SYSTEMS),
     mapping="[A-Za-z0-9_-]+",
+    run="[0-9]+",
 
 
 def mappings_of(system):
@@ -76,10 +77,25 @@ def md_runtime_min(system, ps):
     return int(max(10, 2.0 * ps / 1000.0 / ns_per_day * 1440))
 
 
+for _s, _c in config["classical"].items():
+    for _m in _c["mappings"]:
+        if _s not in SYSTEMS or _m not in SYSTEMS[_s]["mappings"]:
+            raise WorkflowError(f"config: key 'classical.{_s}.mappings' names '{_m}', which is not a mapping of a "
+                                f"configured system. Fix: use mappings from config/systems/{_s}.yaml.")
+_f1 = config["figures"]["figure1"]
+for _m in _f1["mappings"]:
+    if _f1["system"] not in SYSTEMS or _m not in SYSTEMS[_f1["system"]]["mappings"]:
+        raise WorkflowError(f"config: key 'figures.figure1.mappings' names '{_m}', not a mapping of system "
+                            f"'{_f1['system']}'. Fix: list mappings of that system.")
+
+
 def all_targets():
     out = []
     for s in SYSTEMS:
         out.append(f"{OUT}/{s}/reference/summary.json")
         for m in mappings_of(s):
             out.append(f"{OUT}/{s}/analysis/reference/{m}/distributions.png")
+        for m in config["classical"].get(s, {}).get("mappings", []):
+            out += [f"{OUT}/{s}/classical/{m}/summary.json", f"{OUT}/{s}/classical/{m}/potentials.png"]
+    out += [f"{OUT}/figures/figure1.png", f"{OUT}/figures/figure1.pdf"]
     return out

@@ -25,3 +25,16 @@ def analyse_distributions(h5: str, analysis: dict, out_bonded: str, out_rdf: str
         write_rdf_csv(out_rdf, rdf)
         return {"frames": hist.n_frames, "observable": kind, "outside_range": int(hist.n_outside),
                 "rdf_pairs": [c for c in rdf.columns if c != "r_nm"]}
+
+
+def write_empty_distributions(template_h5: str, out_bonded: str, out_rdf: str) -> None:
+    """Header-only CSVs for a run without a single stable frame (skipped when aggregating)."""
+    from ..io import write_text
+    from .bonded import CSV_COLUMNS
+    from .rdf import rdf_column, species_pairs
+
+    with CGDataset(template_h5) as ds:
+        kind = str(ds.attrs["observable_kind"])
+        names = ds.topology.species_names
+    write_text(out_bonded, ",".join(CSV_COLUMNS[kind]) + "\n")
+    write_text(out_rdf, ",".join(["r_nm"] + [rdf_column(names, a, b) for a, b in species_pairs(len(names))]) + "\n")

@@ -1,0 +1,18 @@
+"""Rule classical_run: one LAMMPS NVT Langevin run of a fitted classical model."""
+from mapmatters.cgdata import CGDataset
+from mapmatters.classical import LammpsSettings, simulate
+from mapmatters.rulelog import rule_log
+from mapmatters.runs import start_frames
+
+with rule_log(snakemake.log[0]):
+    md = snakemake.params.md
+    run = int(snakemake.wildcards.run)
+    with CGDataset(snakemake.input.h5) as ds:
+        frame = start_frames(ds.n_frames, md["n_runs"])[run]
+    settings = LammpsSettings(temperature=md["temperature_K"], friction_per_ps=md["friction_per_ps"],
+                              dt_ps=md["dt_ps"], length_ps=md["length_ps"],
+                              dump_every_ps=md["frame_every_ps"], thermo_every_ps=md["frame_every_ps"],
+                              seed=snakemake.params.seed)
+    summary = simulate(snakemake.input.h5, snakemake.input.tables, snakemake.params.rundir, settings,
+                       frame=frame)
+    print(f"[classical_run] run {run} from reference frame {frame}: {summary}")

@@ -1,0 +1,17 @@
+"""Rule figure1: hexane Figure 1 from the reference and model results."""
+from mapmatters.figures.figure1 import plot_figure1
+from mapmatters.rulelog import rule_log
+
+with rule_log(snakemake.log[0]):
+    p = snakemake.params
+    titles = {"bond": "bond", "angle": "angle", "dihedral": "dihedral"}
+    columns = []
+    for m in p.mappings:
+        base = f"{p.out}/{p.system}"
+        columns.append({"mapping": m, "title": f"{m} model",
+                        "reference_bonded": f"{base}/analysis/reference/{m}/bonded.csv",
+                        "reference_rdf": f"{base}/analysis/reference/{m}/rdf.csv",
+                        "models": {model: {"bonded": f"{base}/{model}/{m}/bonded_runs.csv",
+                                           "rdf": f"{base}/{model}/{m}/rdf_runs.csv"} for model in p.models}})
+    plot_figure1(columns, snakemake.output.png, snakemake.output.pdf,
+                 title=f"{p.system}: reference vs CG models ({p.preset} preset)")
