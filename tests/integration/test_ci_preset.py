@@ -170,3 +170,30 @@ def test_production_resumes_from_checkpoint_after_kill(ci_run, tmp_path):
     times = np.array([ts.time for ts in u.trajectory])
     assert len(times) == 121 and np.all(np.diff(times) > 0)     # 0..12 ps every 0.1 ps, no duplicates
     assert np.isclose(times[-1], 12.0)
+
+
+def test_classical_models_through_votca_and_lammps(ci_run):
+    import mdtraj
+
+    for m in ("four-site", "three-site", "two-site"):
+        d = ci_run / f"hexane/classical/{m}"
+        fit = json.loads((d / "fit.json").read_text())
+        tables = json.loads((d / "tables.json").read_text())["tables"]
+        assert any(k.startswith("pair_") for k in tables) and any(k.startswith("bond_") for k in tables)
+        if m == "four-site":
+            assert "dihedral_A-B-B-A" in tables
+        if m == "three-site":
+            assert "angle_A-B-A" in tables
+        assert (d / "potentials.png").stat().st_size > 10_000
+        s = json.loads((d / "summary.json").read_text())
+        assert s["n_runs"] == 2 and s["speed_ns_per_day"] > 0
+        assert 0 < s["stability_ps"]["mean"] <= 10.0
+        assert set(s["rdf_error_1e-3"]) >= {"g_A-A"}
+        run = json.loads((d / "run0/run.json").read_text())
+        t = mdtraj.load(str(d / "run0/traj.xtc"), top=str(d / "run0/cg.pdb"))
+        assert t.n_frames == run["n_frames"] == 21           # 10 ps, a frame every 0.5 ps, plus t = 0
+        assert np.isclose(t.time[-1] - t.time[0], 10.0)
+        # 101 frames in whole blocks of 25: VOTCA fits 4 blocks = 100 frames
+        assert fit["n_frames"] == 100 and fit["fmatch_wall_s"] > 0 and fit["n_blocks"] == 4
+    assert (ci_run / "figures/figure1.png").stat().st_size > 50_000
+    assert (ci_run / "figures/figure1.pdf").exists()
