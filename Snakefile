@@ -10,12 +10,17 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+localrules:
+    all,
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/classical.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:

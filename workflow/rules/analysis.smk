@@ -7,7 +7,9 @@ rule reference_distributions:
     output:
         bonded=f"{OUT}/{{system}}/analysis/reference/{{mapping}}/bonded.csv",
         rdf=f"{OUT}/{{system}}/analysis/reference/{{mapping}}/rdf.csv",
-        png=f"{OUT}/{{system}}/analysis/reference/{{mapping}}/distributions.png",
+        png=report(f"{OUT}/{{system}}/analysis/reference/{{mapping}}/distributions.png",
+                   caption="../report/reference_distributions.rst", category="Atomistic reference",
+                   labels={"system": "{system}", "mapping": "{mapping}", "figure": "distributions"}),
     params:
         analysis=config["analysis"],
         label=lambda w: f"{w.system} {w.mapping}, atomistic reference mapped ({config['preset']} preset)",
@@ -19,5 +21,7 @@ rule reference_distributions:
     resources:
         mem_mb=4000,
         runtime=60,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/reference_distributions.py"

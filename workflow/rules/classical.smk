@@ -27,6 +27,8 @@ rule classical_fit:
     resources:
         mem_mb=6000,
         runtime=lambda w: 30 + config["reference"][w.system]["production_ps"] // 100,
+    conda:
+        "../../envs/classical.yaml"
     script:
         "../scripts/classical_fit.py"
 
@@ -54,6 +56,8 @@ rule classical_run:
     resources:
         mem_mb=1000,
         runtime=lambda w: 10 + int(classical_cfg(w)["md"]["length_ps"] / 1000 * 1440 / 200),
+    conda:
+        "../../envs/classical.yaml"
     script:
         "../scripts/classical_run.py"
 
@@ -77,6 +81,8 @@ rule classical_run_analysis:
     resources:
         mem_mb=3000,
         runtime=30,
+    conda:
+        "../../envs/classical.yaml"
     script:
         "../scripts/model_run_analysis.py"
 
@@ -105,5 +111,7 @@ rule classical_summary:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/classical.yaml"
     script:
         "../scripts/model_summary.py"

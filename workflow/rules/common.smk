@@ -97,5 +97,7 @@ def all_targets():
             out.append(f"{OUT}/{s}/analysis/reference/{m}/distributions.png")
         for m in config["classical"].get(s, {}).get("mappings", []):
             out += [f"{OUT}/{s}/classical/{m}/summary.json", f"{OUT}/{s}/classical/{m}/potentials.png"]
-    out += [f"{OUT}/figures/figure1.png", f"{OUT}/figures/figure1.pdf"]
+        if config["classical"].get(s, {}).get("mappings"):
+            out.append(f"{OUT}/tables/classical_{s}.csv")
+    out += [f"{OUT}/figures/figure1.png", f"{OUT}/figures/figure1.pdf", f"{OUT}/provenance.json"]
     return out

@@ -36,5 +36,32 @@ rule figure1:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/figure1.py"
+
+
+rule classical_table:
+    input:
+        summaries=lambda w: expand(f"{OUT}/{w.system}/classical/{{m}}/summary.json",
+                                   m=config["classical"][w.system]["mappings"]),
+        fits=lambda w: expand(f"{OUT}/{w.system}/classical/{{m}}/fit.json",
+                              m=config["classical"][w.system]["mappings"]),
+    output:
+        csv=report(f"{OUT}/tables/classical_{{system}}.csv", caption="../report/classical_table.rst",
+                   category="Tables", labels={"table": "classical models", "system": "{system}"}),
+    params:
+        mappings=lambda w: config["classical"][w.system]["mappings"],
+    log:
+        f"{LOGS}/classical_table_{{system}}.log",
+    benchmark:
+        f"{BENCH}/classical_table_{{system}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/classical_table.py"

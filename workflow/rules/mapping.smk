@@ -19,5 +19,7 @@ rule map_reference:
     resources:
         mem_mb=lambda w: 2000 + config["mapping"]["chunk_frames"] * 2,
         runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["production_ps"]) // 10 + 10,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/map_reference.py"

@@ -16,6 +16,8 @@ rule reference_topology:
     resources:
         mem_mb=500,
         runtime=5,
+    conda:
+        "../../envs/reference.yaml"
     script:
         "../scripts/reference_topology.py"
 
@@ -37,6 +39,8 @@ rule reference_box:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/reference.yaml"
     script:
         "../scripts/reference_box.py"
 
@@ -58,6 +62,8 @@ rule reference_minimise:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../../envs/reference.yaml"
     script:
         "../scripts/reference_minimise.py"
 
@@ -81,6 +87,8 @@ rule reference_equilibrate:
     resources:
         mem_mb=2000,
         runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["equilibration_ps"]),
+    conda:
+        "../../envs/reference.yaml"
     script:
         "../scripts/reference_equilibrate.py"
 
@@ -107,6 +115,8 @@ rule reference_production:
     resources:
         mem_mb=4000,
         runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["production_ps"]),
+    conda:
+        "../../envs/reference.yaml"
     script:
         "../scripts/reference_production.py"
 
@@ -131,5 +141,7 @@ rule reference_summary:
     resources:
         mem_mb=4000,
         runtime=30,
+    conda:
+        "../../envs/reference.yaml"
     script:
         "../scripts/reference_summary.py"

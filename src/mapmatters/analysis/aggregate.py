@@ -102,3 +102,24 @@ def summarise_model(model: str, run_jsons, bonded_csvs, rdf_csvs, reference_rdf_
     }
     write_json(out_json, summary)
     return summary
+
+
+def model_table(mappings, summary_jsons, fit_jsons=None) -> pd.DataFrame:
+    """One row per mapping from model summaries: speed, stability, temperature, RDF errors."""
+    rows = []
+    fits = fit_jsons or [None] * len(mappings)
+    for m, s_path, f_path in zip(mappings, summary_jsons, fits):
+        s = json.loads(Path(s_path).read_text())
+        row = {"mapping": m, "model": s["model"], "runs": s["n_runs"], "run_length_ps": s["length_ps"],
+               "speed_ns_per_day": s["speed_ns_per_day"],
+               "stability_ps_mean": s["stability_ps"]["mean"], "stability_ps_sd": s["stability_ps"]["sd"],
+               "temperature_K_mean": s["temperature_mean_K"]["mean"]}
+        for pair, v in s["rdf_error_1e-3"].items():
+            row[f"{pair}_err_1e-3_mean"] = v["mean"]
+            row[f"{pair}_err_1e-3_sd"] = v["sd"]
+        if f_path:
+            f = json.loads(Path(f_path).read_text())
+            row["fit_frames"] = f.get("n_frames")
+            row["fmatch_wall_s"] = f.get("fmatch_wall_s")
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -339,13 +339,20 @@ def run_lammps(workdir: str | os.PathLike, *, input: str = "in.lmp", log: str = 
     cmd = [exe, "-in", input, "-log", log, "-screen", "none", "-nocite"]
     if nice is not None:
         cmd = ["nice", "-n", str(int(nice))] + cmd
+    # Debian's lmp is linked with Open MPI, which sees the SLURM step variables inside a
+    # SLURM job and insists on a PMI launch it was not built for ("OMPI was not built with
+    # SLURM's PMI support"). LAMMPS runs serially here, so hide the launcher's variables.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "PMI_", "PMIX_", "OMPI_"))}
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=workdir, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
     wall = time.perf_counter() - t0
     if screen_log is not None:
         with open(screen_log, "a") as fh:
             fh.write(f"$ (cd {workdir}; {' '.join(cmd)})\n{proc.stdout}\n")
+    if proc.returncode != 0 and not (Path(workdir) / log).exists():
+        raise LammpsError(f"lmp failed ({proc.returncode}) in {workdir} before writing {log}:\n"
+                          f"{proc.stdout[-2000:]}")
     if check and proc.returncode != 0:
         raise LammpsError(f"lmp failed ({proc.returncode}) in {workdir}:\n{proc.stdout[-2000:]}\n"
                           f"{last_error(Path(workdir) / log)}")
