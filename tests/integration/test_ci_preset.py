@@ -197,3 +197,30 @@ def test_classical_models_through_votca_and_lammps(ci_run):
         assert fit["n_frames"] == 100 and fit["fmatch_wall_s"] > 0 and fit["n_blocks"] == 4
     assert (ci_run / "figures/figure1.png").stat().st_size > 50_000
     assert (ci_run / "figures/figure1.pdf").exists()
+
+
+def test_report_holds_every_figure_and_table(ci_run, tmp_path):
+    import zipfile
+
+    report = tmp_path / "report.zip"
+    snakemake("--configfile", "config/presets/ci.yaml", "--config", f"results={ci_run.parent}",
+              "--report", str(report))
+    names = zipfile.ZipFile(report).namelist()
+    made = [p.name for p in ci_run.rglob("*.png")] + [p.name for p in (ci_run / "tables").glob("*.csv")]
+    for name in ("figure1.png", "distributions.png", "potentials.png", "classical_hexane.csv"):
+        assert any(n.endswith(name) for n in names), name
+    # every PNG and table the run made is in the report
+    assert len([n for n in names if n.endswith((".png", ".csv"))]) >= len(made)
+    captions = " ".join(zipfile.ZipFile(report).read(n).decode(errors="ignore") for n in names
+                        if n.endswith(".html"))
+    assert "Preset: ci" in captions or "ci" in captions
+
+
+def test_provenance(ci_run):
+    p = json.loads((ci_run / "provenance.json").read_text())
+    assert p["preset"] == "ci" and p["config"]["reference"]["hexane"]["production_ps"] == 10
+    assert p["versions"]["tools"]["gromacs"].startswith("2022")
+    assert p["versions"]["tools"]["votca"].startswith("2022")
+    assert "2021" in p["versions"]["tools"]["lammps"] or "2022" in p["versions"]["tools"]["lammps"]
+    assert p["seeds"]["hexane"]["production"] > 0
+    assert len(p["seeds"]["hexane"]["classical/three-site"]) == 2
