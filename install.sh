@@ -47,6 +47,6 @@ fi
 UV=$(command -v uv || echo "$PY -m uv")
 [ -x .venv/bin/python ] || $UV venv -q --python "$PY" .venv
 say "syncing .venv with requirements/lock.txt"
-$UV pip install -q -p .venv/bin/python -r requirements/lock.txt
+$UV pip install -q -p .venv/bin/python -r requirements/lock.txt --override requirements/overrides.txt
 $UV pip install -q -p .venv/bin/python --no-deps -e .
 say "ready: .venv/bin/snakemake, .venv/bin/pytest"

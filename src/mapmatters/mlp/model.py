@@ -1,0 +1,338 @@
+"""MACE and NequIP energy models for CG systems, from PyPI ``mlip`` (InstaDeep), in JAX-MD form.
+
+The model is the maintained library's flax module (``mlip.models.Mace`` / ``mlip.models.Nequip``);
+this file only glues it to jax-md neighbour lists and to our units. What we write ourselves
+and why:
+
+- *Graph construction from a jax-md sparse neighbour list.* mlip builds graphs either from
+  ASE atoms (matscipy, on the host: not differentiable inside a jitted MD step) or inside its
+  own ``JaxMDSimulationEngine`` (which wants ASE atoms and owns the integrator loop, so it
+  cannot be handed to chemtrain's ForceMatching or to our vmapped multi-chain loop).
+  :func:`_graph` does the same as mlip's ``update_graph_in_simulation_step``: one padding
+  node (index N, atomic number 0, its own padding graph) that jax-md's sparse list already
+  uses as the "no edge" index, and edges sorted by sender (jax-md's sparse list is sorted by
+  ``idx[0]``, so ``senders = idx[0]``; the graph is symmetric, so that is a valid choice).
+- *Units.* Positions, boxes and neighbour lists are in nm; mlip's cut-off and radial basis
+  are in Angstrom, so edge vectors are multiplied by 10 inside the displacement function
+  and the cut-off passed to mlip is ``r_cut_nm * 10``. Energies are in whatever unit the
+  model is trained on (kJ/mol here); forces = -dE/dR(nm) are then in kJ/mol/nm.
+  (The Bessel basis is ``sqrt(2/c) sin(n pi r/c) / r``: a function of r/c times c^(-3/2),
+  so feeding Angstrom keeps mlip's initialisation scale, which was tuned for Angstrom.)
+- *Species.* CG bead types 0..S-1 become pseudo atomic numbers 1..S (mlip validates them as
+  elements and maps atomic number 0, our padding node, to its placeholder).
+- *No atomic energies*, no energy rescaling: force matching only sees energy differences.
+
+Periodic boxes are orthorhombic (the hexane boxes are cubic); the minimum image is taken in
+the displacement function, so ``r_cut`` must be below half the shortest box edge. Molecules
+in implicit solvent use ``box=None`` (free space).
+
+Model config (a plain dict, JSON-serialisable; missing keys take :data:`DEFAULTS`)::
+
+    model: "mace" | "nequip"
+    r_cut: 0.5            # nm
+    num_layers: 2         # L
+    correlation: 2        # nu (MACE)
+    hidden_irreps: "32x0e + 32x1o"   # MACE: 32 channels, node_symmetry 1; NequIP: target irreps
+    readout_irreps: "16x0e"  # MACE readout MLP
+    max_ell: 3
+    num_rbf: 8
+    radial_mlp_hidden: [64, 64, 64]          # MACE radial MLP (mlip default)
+    nequip_radial_mlp_hidden: [64, 64]       # NequIP radial MLP (mlip default)
+    avg_num_neighbors: null   # filled in from the data (see neighbors.allocate)
+    n_species: null           # filled in from the data
+    dtype: "float32"
+"""
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import compat
+
+DEFAULTS: dict[str, Any] = {
+    "model": "mace",
+    "r_cut": 0.5,
+    "num_layers": 2,
+    "correlation": 2,
+    "hidden_irreps": "32x0e + 32x1o",
+    "readout_irreps": "16x0e",
+    "max_ell": 3,
+    "num_rbf": 8,
+    "radial_mlp_hidden": [64, 64, 64],
+    "avg_num_neighbors": None,
+    "n_species": None,
+    "nequip_radial_mlp_hidden": [64, 64],
+    "dtype": "float32",
+}
+
+NM_TO_ANGSTROM = 10.0
+
+
+def model_config(config: dict | None = None, **overrides) -> dict:
+    """Complete a model config dict with :data:`DEFAULTS` and check it."""
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg.update(copy.deepcopy(config or {}))
+    cfg.update(overrides)
+    unknown = set(cfg) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+    if cfg["model"] not in ("mace", "nequip"):
+        raise ValueError(f"model must be 'mace' or 'nequip', not {cfg['model']!r}")
+    if not cfg["r_cut"] or cfg["r_cut"] <= 0:
+        raise ValueError("r_cut (nm) must be positive")
+    if cfg["dtype"] not in ("float32", "float64"):
+        raise ValueError("dtype must be float32 or float64")
+    if cfg["model"] == "mace":
+        _hidden_irreps(cfg)  # validates
+    return cfg
+
+
+def _hidden_irreps(cfg) -> tuple[int, int]:
+    """(num_channels, node_symmetry) from a hidden irreps string such as "32x0e + 32x1o".
+
+    mlip's MACE keeps ``num_channels`` copies of every irrep 0e, 1o, ... up to
+    ``node_symmetry`` (parity (-1)^l), so only that family of hidden irreps can be expressed.
+    """
+    import e3nn_jax as e3nn
+
+    irreps = e3nn.Irreps(cfg["hidden_irreps"]).simplify()
+    muls = {ir.l: mul for mul, ir in irreps}
+    lmax = max(muls)
+    want = e3nn.Irreps.spherical_harmonics(lmax)
+    if sorted(muls) != list(range(lmax + 1)) or len(set(muls.values())) != 1 or \
+            [ir for _, ir in irreps] != [ir for _, ir in want]:
+        raise ValueError(f"hidden_irreps {cfg['hidden_irreps']!r}: mlip's MACE needs the form "
+                         "'Cx0e + Cx1o [+ Cx2e ...]' (same multiplicity C, parity (-1)^l)")
+    return muls[0], lmax
+
+
+def _mlip_module(cfg: dict):
+    """The flax module of mlip for a completed config."""
+    from mlip.data.dataset_info import DatasetInfo
+    from mlip.models import Mace, Nequip
+    from mlip.models.mace.config import MaceConfig
+    from mlip.models.nequip.config import NequipConfig
+
+    n_species = cfg["n_species"]
+    if not n_species:
+        raise ValueError("model config needs n_species (number of CG bead types)")
+    info = DatasetInfo(
+        atomic_energies_map={k + 1: 0.0 for k in range(int(n_species))},
+        graph_cutoff_angstrom=float(cfg["r_cut"]) * NM_TO_ANGSTROM,
+        avg_num_neighbors=float(cfg["avg_num_neighbors"] or 1.0),
+        avg_r_min_angstrom=None,
+    )
+    if cfg["model"] == "mace":
+        channels, node_sym = _hidden_irreps(cfg)
+        mcfg = MaceConfig(
+            num_layers=int(cfg["num_layers"]), num_channels=channels, l_max=int(cfg["max_ell"]),
+            node_symmetry=node_sym, correlation=int(cfg["correlation"]),
+            readout_irreps=(cfg["readout_irreps"], "0e"), num_rbf=int(cfg["num_rbf"]),
+            radial_mlp_hidden=list(cfg["radial_mlp_hidden"]), add_atomic_energies=False)
+        return Mace(config=mcfg, dataset_info=info)
+    ncfg = NequipConfig(
+        num_layers=int(cfg["num_layers"]), target_irreps=cfg["hidden_irreps"],
+        l_max=int(cfg["max_ell"]), num_rbf=int(cfg["num_rbf"]),
+        radial_mlp_hidden=list(cfg["nequip_radial_mlp_hidden"]), add_atomic_energies=False)
+    return Nequip(config=ncfg, dataset_info=info)
+
+
+def _displacement(box):
+    """Edge-vector function (nm in, Angstrom out) for an orthorhombic box or free space."""
+    import jax.numpy as jnp
+
+    def free(ra, rb, cell):
+        return NM_TO_ANGSTROM * (ra - rb)
+
+    def periodic(ra, rb, cell):
+        side = jnp.diagonal(cell[0])
+        d = ra - rb
+        d = d - side * jnp.round(d / side)
+        return NM_TO_ANGSTROM * d
+
+    return free if box is None else periodic
+
+
+def box_side(box) -> np.ndarray | None:
+    """Orthorhombic box side lengths (3,) from a scalar, (3,) or (3,3) box; None stays None."""
+    if box is None:
+        return None
+    b = np.asarray(box, dtype=np.float64)
+    if b.ndim == 0:
+        return np.full(3, float(b))
+    if b.ndim == 1:
+        return b.copy()
+    if b.shape == (3, 3):
+        if np.abs(b - np.diag(np.diagonal(b))).max() > 1e-6:
+            raise ValueError("only orthorhombic boxes are supported (box has off-diagonal terms)")
+        return np.diagonal(b).copy()
+    raise ValueError(f"bad box shape {b.shape}")
+
+
+def _graph(R, idx, atomic_numbers, box, displ):
+    """mlip Graph of one configuration from a jax-md sparse neighbour list index (2, E)."""
+    import jax
+    import jax.numpy as jnp
+    from mlip.graph import EdgeOrdering, Graph, GraphEdges, GraphGlobals, GraphNodes
+
+    n = R.shape[0]
+    positions = jnp.concatenate([R, jnp.zeros((1, 3), R.dtype)], axis=0)
+    z = jnp.concatenate([atomic_numbers, jnp.zeros((1,), atomic_numbers.dtype)])
+    if box is None:
+        cell = jnp.zeros((2, 3, 3), R.dtype)
+    else:
+        cell = jnp.stack([jnp.diag(jnp.asarray(box, R.dtype)), jnp.zeros((3, 3), R.dtype)])
+    displ_fun = jax.tree_util.Partial(jax.vmap(displ, in_axes=(0, 0, None)))
+    senders, receivers = idx[0], idx[1]
+    # jax-md pads with index n; mlip's padding graph is node n. Edges between real nodes only
+    # are counted in the real graph's n_edge; padding edges sit at the end.
+    return Graph(
+        nodes=GraphNodes(positions=positions, atomic_numbers=z),
+        edges=GraphEdges(shifts=None, displ_fun=displ_fun),
+        globals=GraphGlobals(cell=cell, weight=jnp.array([1.0, 0.0], R.dtype),
+                             energy=jnp.zeros((2,), R.dtype)),
+        n_node=jnp.array([n, 1]),
+        n_edge=jnp.array([idx.shape[1], 0]),
+        senders=senders, receivers=receivers,
+        ordering=EdgeOrdering.SENDER,
+    )
+
+
+@dataclass
+class EnergyModel:
+    """A CG energy model: ``init(key, R, neighbor)`` and ``energy_fn_template(params)``.
+
+    ``energy_fn_template(params)`` returns ``energy_fn(R, neighbor=..., box=None, **kw)``
+    (chemtrain's convention) giving the total energy; ``neighbor`` is a jax-md *sparse*
+    neighbour list built with :meth:`neighbor_fn`.
+    """
+
+    config: dict
+    species: np.ndarray
+    box: np.ndarray | None
+
+    def __post_init__(self):
+        import jax.numpy as jnp
+
+        compat.apply()
+        self.module = _mlip_module(self.config)
+        self._z = jnp.asarray(np.asarray(self.species, dtype=np.int32) + 1)
+        self._displ = _displacement(self.box)
+
+    @property
+    def periodic(self) -> bool:
+        return self.box is not None
+
+    @property
+    def r_cut(self) -> float:
+        return float(self.config["r_cut"])
+
+    def graph(self, R, neighbor, box=None):
+        b = self.box if box is None else box
+        if self.box is not None and box is not None and np.ndim(box) == 2:
+            import jax.numpy as jnp
+            b = jnp.diagonal(box)
+        return _graph(R, neighbor.idx, self._z, None if self.box is None else b, self._displ)
+
+    def init(self, key, R, neighbor):
+        """Random parameters (flax variables dict) for example positions (jit-compiled: the
+        eager flax init of MACE takes ~30 s on 2 cores, the compiled one a few)."""
+        import jax
+        import jax.numpy as jnp
+
+        R = jnp.asarray(R, dtype=self.config["dtype"])
+        return jax.jit(lambda k, r, nb: self.module.init(k, self.graph(r, nb)))(key, R, neighbor)
+
+    def energy_fn_template(self, params) -> Callable:
+        module = self.module
+
+        def energy_fn(R, neighbor=None, box=None, **unused):
+            g = self.graph(R, neighbor, box)
+            out = module.apply(params, g)
+            e = out.nodes.features["energy"]
+            return e[: R.shape[0]].sum()
+
+        return energy_fn
+
+    def neighbor_fn(self, capacity_multiplier: float = 1.25, skin: float = 0.0,
+                    disable_cell_list: bool = True):
+        """A jax-md sparse neighbour-list function for this model's cut-off and box (nm).
+
+        ``skin`` (nm) > 0 makes ``update`` reuse the list until a bead has moved skin/2 (MD);
+        for training on independent frames use 0. The cell list is off by default (faster
+        for a few hundred beads on CPU, see TOOLCHAIN.md).
+        """
+        from jax_md import partition, space
+
+        side = box_side(self.box)
+        if side is None:
+            disp, _ = space.free()
+            box = 1000.0  # unused without the cell list
+            if not disable_cell_list:
+                raise ValueError("cell list needs a periodic box")
+        else:
+            disp, _ = space.periodic(side)
+            box = side
+            if self.r_cut >= 0.5 * side.min():
+                raise ValueError(f"r_cut {self.r_cut} nm must be below half the box ({side.min()} nm)")
+        return partition.neighbor_list(
+            disp, box, self.r_cut, dr_threshold=skin, capacity_multiplier=capacity_multiplier,
+            disable_cell_list=disable_cell_list, format=partition.NeighborListFormat.Sparse,
+            fractional_coordinates=False)
+
+
+def build(config: dict, species, box=None) -> EnergyModel:
+    """An :class:`EnergyModel` for a (completed or partial) model config.
+
+    ``species`` (N,) int bead types; ``box`` None (free space) or an orthorhombic box (nm).
+    ``config['n_species']`` defaults to ``max(species) + 1``.
+    """
+    species = np.asarray(species, dtype=np.int32)
+    cfg = model_config(config)
+    if not cfg["n_species"]:
+        cfg["n_species"] = int(species.max()) + 1
+    if species.max() >= cfg["n_species"]:
+        raise ValueError("species id >= n_species")
+    return EnergyModel(config=cfg, species=species, box=box_side(box))
+
+
+# ---------------------------------------------------------------- portable parameter files
+
+def save_params(path, params, config: dict, extra: dict | None = None) -> None:
+    """Write ``params`` (numpy pytree, pickled) and the model config (JSON) atomically.
+
+    Layout: a pickle of ``{"format": "mapmatters-mlp/1", "config": <json str>,
+    "params": <nested dicts of numpy arrays>, "extra": {...}}``; readable without jax.
+    """
+    import os
+
+    path = Path(path)
+    data = {"format": "mapmatters-mlp/1", "config": json.dumps(config, sort_keys=True),
+            "params": _to_numpy(params), "extra": extra or {}}
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(data, fh, protocol=4)
+    os.replace(tmp, path)
+
+
+def load_params(path) -> tuple[Any, dict, dict]:
+    """(params as numpy pytree, model config, extra) from :func:`save_params`."""
+    with open(path, "rb") as fh:
+        data = pickle.load(fh)
+    if data.get("format") != "mapmatters-mlp/1":
+        raise ValueError(f"{path}: not a mapmatters-mlp/1 parameter file")
+    return data["params"], json.loads(data["config"]), data.get("extra", {})
+
+
+def _to_numpy(tree):
+    if isinstance(tree, dict) or hasattr(tree, "items"):
+        return {k: _to_numpy(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_to_numpy(v) for v in tree)
+    return np.asarray(tree)

@@ -1,0 +1,351 @@
+"""CG molecular dynamics in JAX-MD: many independent chains at once, chunked, resumable.
+
+Units: nm, ps, kJ/mol, amu, K. With these, 1 amu nm^2/ps^2 = 1 kJ/mol exactly (to 1e-9), so
+masses in amu go straight into jax-md (see :mod:`mapmatters.mlp.units`).
+
+Integrators (jax-md 0.2.29):
+
+- NVT: ``jax_md.simulate.nvt_langevin`` (BAOAB). Its ``gamma`` is a friction *rate* in
+  1/time: the O step is ``p <- exp(-gamma dt) p + sqrt(kT (1 - exp(-2 gamma dt)) m) xi``, so
+  the paper's "friction 100 / ps" is ``gamma=100`` with dt in ps.
+- NVE: ``jax_md.simulate.nve`` (velocity Verlet), momenta drawn at ``temperature``.
+
+Loop structure: ``n_chains`` chains are vmapped; inside one jitted *chunk* a ``lax.scan``
+over ``frames_per_chunk`` frames runs a ``lax.fori_loop`` of ``steps_per_frame`` steps
+(neighbour-list update + integrator step). After each chunk the overflow flags are checked:
+on overflow the chunk is thrown away, the list is re-allocated with more room at the last
+good state and the chunk is redone, so no run is lost. Completed chunks are appended to an
+HDF5 file and the integrator state is written (atomically) beside it, so a killed run resumes
+from its last completed chunk and gives the same trajectory as an uninterrupted one.
+
+Output (``out.h5``)::
+
+    /positions   float32 (F, C, N, 3)  wrapped into the box (periodic)
+    /kT          float32 (F, C)        kinetic k_B T = sum p^2/m / (3N), kJ/mol
+    /epot        float32 (F, C)        potential energy, kJ/mol
+    /ekin        float32 (F, C)        kinetic energy, kJ/mol
+    /time        float64 (F,)          ps
+    attrs: config (JSON), seeds, start_frames, n_frames_done, box, masses, species, speed
+
+Stability (bulk criterion of the paper): a chain is unstable from the first frame whose kinetic
+k_B T exceeds ``unstable_kT`` (5 kJ/mol) or is not finite; :func:`stability` reports it.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..mlp.units import KB_KJ_MOL_K
+
+MD_DEFAULTS: dict[str, Any] = {
+    "ensemble": "nvt",          # "nvt" (Langevin) or "nve" (velocity Verlet)
+    "temperature": 300.0,       # K
+    "dt": 0.002,                # ps
+    "gamma": 100.0,             # 1/ps (Langevin friction rate)
+    "steps_per_frame": 250,     # 0.5 ps at 2 fs
+    "n_frames": 2000,           # frames per chain (1000 ps)
+    "frames_per_chunk": 20,     # frames between disk writes / overflow checks
+    "capacity_margin": 1.5,     # neighbour slots = margin * edges at (re)allocation
+    "skin": 0.0,                # nm; >0 reuses lists (single chain), but adds edges to the model
+    "unstable_kT": 5.0,         # kJ/mol
+    "max_realloc": 20,
+}
+
+
+def md_config(config: dict | None = None, **overrides) -> dict:
+    cfg = copy.deepcopy(MD_DEFAULTS)
+    cfg.update(config or {})
+    cfg.update(overrides)
+    unknown = set(cfg) - set(MD_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown MD config keys: {sorted(unknown)}")
+    if cfg["ensemble"] not in ("nvt", "nve"):
+        raise ValueError("ensemble must be 'nvt' or 'nve'")
+    return cfg
+
+
+@dataclass
+class System:
+    """What the integrator needs: an energy function on a jax-md neighbour list, and more."""
+
+    energy_fn: Callable            # energy_fn(R, neighbor=nbrs) -> kJ/mol
+    neighbor_fn: Any               # jax-md sparse (or dense) neighbour-list function
+    masses: np.ndarray             # (N,) amu
+    box: np.ndarray | None         # (3,) orthorhombic side, nm; None = free space
+
+
+def system_from_model(model, params, masses, capacity_multiplier: float = 1.0,
+                      skin: float = 0.0) -> System:
+    """A :class:`System` from a :class:`mapmatters.mlp.model.EnergyModel` and its params."""
+    import jax
+
+    params = jax.tree.map(jax.numpy.asarray, params)
+    return System(energy_fn=model.energy_fn_template(params),
+                  neighbor_fn=model.neighbor_fn(capacity_multiplier=capacity_multiplier, skin=skin),
+                  masses=np.asarray(masses, np.float64), box=model.box)
+
+
+def _shift(box):
+    from jax_md import space
+
+    if box is None:
+        return space.free()[1]
+    return space.periodic(np.asarray(box, np.float64))[1]
+
+
+def _edges_needed(system: System, R) -> int:
+    """Edges of each chain at positions R (C, N, 3); max over chains that are finite."""
+    counts = []
+    for r in np.asarray(R):
+        if not np.all(np.isfinite(r)):
+            continue
+        nb = system.neighbor_fn.allocate(r)
+        counts.append(int(np.sum(np.asarray(nb.idx[0]) < r.shape[0])))
+    return max(counts) if counts else 1
+
+
+def _alloc_batched(system: System, R, capacity: int):
+    """A vmapped neighbour list (one per chain) with ``capacity`` edge slots."""
+    import jax
+    import jax.numpy as jnp
+
+    R = jnp.asarray(R)
+    tmpl = system.neighbor_fn.allocate(R[0])
+    tmpl = replace(tmpl, max_occupancy=int(capacity))
+    return jax.vmap(lambda r: tmpl.update(r))(R)
+
+
+class Simulation:
+    """Vmapped chains with chunked, resumable output. Use :func:`run`."""
+
+    def __init__(self, system: System, cfg: dict):
+        import jax
+        import jax.numpy as jnp
+        from jax_md import simulate
+
+        self.system = system
+        self.cfg = cfg
+        self.kT = KB_KJ_MOL_K * cfg["temperature"]
+        shift = _shift(system.box)
+        efn = system.energy_fn
+        mass = jnp.asarray(system.masses, jnp.float32)[:, None]
+        self.mass = mass
+        if cfg["ensemble"] == "nvt":
+            init, apply = simulate.nvt_langevin(efn, shift, cfg["dt"], self.kT, gamma=cfg["gamma"])
+            self._init = lambda key, R, nbrs: init(key, R, mass=mass, neighbor=nbrs)
+        else:
+            init, apply = simulate.nve(efn, shift, cfg["dt"])
+            self._init = lambda key, R, nbrs: init(key, R, self.kT, mass=mass, neighbor=nbrs)
+        n = len(system.masses)
+        spf = int(cfg["steps_per_frame"])
+        fpc = int(cfg["frames_per_chunk"])
+
+        def one_frame(carry, _):
+            def body(i, c):
+                state, nbrs, ovf = c
+                nbrs = nbrs.update(state.position)
+                ovf = ovf | (nbrs.did_buffer_overflow != 0)
+                state = apply(state, neighbor=nbrs)
+                return state, nbrs, ovf
+            state, nbrs, ovf = jax.lax.fori_loop(0, spf, body, carry)
+            p = state.momentum
+            ekin = 0.5 * jnp.sum(p * p / mass)
+            nbrs_now = nbrs.update(state.position)
+            epot = efn(state.position, neighbor=nbrs_now)
+            rec = {"positions": state.position, "kT": 2.0 * ekin / (3 * n),
+                   "ekin": ekin, "epot": epot}
+            return (state, nbrs, ovf | (nbrs_now.did_buffer_overflow != 0)), rec
+
+        def chunk(state, nbrs):
+            ovf = jnp.zeros((), bool)
+            (state, nbrs, ovf), rec = jax.lax.scan(one_frame, (state, nbrs, ovf), None, length=fpc)
+            return state, nbrs, ovf, rec
+
+        self._chunk = jax.jit(jax.vmap(chunk))
+        self._init_v = jax.jit(jax.vmap(self._init))
+        self._epot0 = jax.jit(jax.vmap(lambda R, nb: efn(R, neighbor=nb.update(R))))
+
+
+def _state_to_np(state) -> dict:
+    return {k: np.asarray(getattr(state, k)) for k in state.__dataclass_fields__}
+
+
+def _state_from_np(template, d):
+    import jax.numpy as jnp
+
+    return template.set(**{k: jnp.asarray(v) for k, v in d.items()})
+
+
+def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
+        resume: bool = True, log: Callable | None = None, start_frames=None,
+        capacity: int | None = None, on_chunk_end: Callable[[int], None] | None = None) -> dict:
+    """Run ``len(R0)`` chains from positions ``R0`` (C, N, 3) and write ``out_path`` (HDF5).
+
+    ``seeds`` (C,) ints give each chain its own random stream (momenta and Langevin noise).
+    Resumes from ``out_path`` + ``.state.npz`` when present. ``capacity`` forces the initial
+    neighbour-list size (tests use a too-small one to exercise overflow recovery).
+    Returns a summary: frames, speed (steps/s, ns/day), re-allocations, stability.
+    """
+    import h5py
+    import jax
+    import jax.numpy as jnp
+
+    cfg = md_config(config)
+    out_path = Path(out_path)
+    state_path = Path(str(out_path) + ".state.npz")
+    say = log or (lambda m: print(m, flush=True))
+    R0 = np.asarray(R0, np.float32)
+    C, N = R0.shape[:2]
+    seeds = np.arange(C) if seeds is None else np.asarray(seeds, np.int64)
+    if len(seeds) != C:
+        raise ValueError("need one seed per chain")
+    # reuse the compiled loop when the same System runs again with the same config
+    cache = system.__dict__.setdefault("_sim_cache", {})
+    key = json.dumps(cfg, sort_keys=True)
+    sim = cache.get(key) or cache.setdefault(key, Simulation(system, cfg))
+    fpc = int(cfg["frames_per_chunk"])
+    frame_ps = cfg["dt"] * cfg["steps_per_frame"]
+
+    done = 0
+    if resume and state_path.exists() and out_path.exists():
+        ck = dict(np.load(state_path, allow_pickle=False))
+        if json.loads(str(ck.pop("config"))) != cfg:
+            raise ValueError(f"{state_path}: written with another MD config; delete it to restart")
+        done = int(ck.pop("n_frames_done"))
+        capacity = int(ck.pop("capacity"))
+        nbrs = _alloc_batched(system, ck["position"], capacity)
+        tmpl = sim._init_v(jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds)),
+                           jnp.asarray(ck["position"]), nbrs)
+        state = _state_from_np(tmpl, ck)
+        f = h5py.File(out_path, "r+")
+        for name in ("positions", "kT", "epot", "ekin", "time"):
+            f[name].resize(done, axis=0)  # drop frames of a chunk not covered by the state
+        say(f"[md] resume {out_path} at frame {done}/{cfg['n_frames']}")
+    else:
+        if capacity is None:
+            capacity = int(np.ceil(_edges_needed(system, R0) * cfg["capacity_margin"]))
+        nbrs = _alloc_batched(system, R0, capacity)
+        keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
+        state = sim._init_v(keys, jnp.asarray(R0), nbrs)
+        tmp = Path(str(out_path) + ".tmp")
+        f = h5py.File(tmp, "w")
+        ch = max(1, min(fpc, 64))
+        f.create_dataset("positions", (0, C, N, 3), maxshape=(None, C, N, 3), dtype="f4",
+                         chunks=(ch, C, N, 3))
+        for name in ("kT", "epot", "ekin"):
+            f.create_dataset(name, (0, C), maxshape=(None, C), dtype="f4", chunks=(ch, C))
+        f.create_dataset("time", (0,), maxshape=(None,), dtype="f8", chunks=(ch,))
+        f.attrs["config"] = json.dumps(cfg, sort_keys=True)
+        f.attrs["seeds"] = seeds
+        f.attrs["start_frames"] = np.asarray(start_frames if start_frames is not None else [], int)
+        f.attrs["masses"] = np.asarray(system.masses)
+        f.attrs["box"] = np.asarray([] if system.box is None else system.box, float)
+        f.attrs["units"] = "nm, ps, kJ/mol, amu"
+        f.attrs["n_frames_done"] = 0
+        f.close()
+        os.replace(tmp, out_path)
+        f = h5py.File(out_path, "r+")
+
+    realloc = 0
+    timings = []  # (steps, seconds) of chunks that ran compiled
+    compiled = False
+    # chains already unstable (kinetic kT above the threshold): their overflows are ignored,
+    # their frames are dropped by the stability analysis anyway
+    kT_done = f["kT"][()]
+    dead = (~np.isfinite(kT_done) | (kT_done > cfg["unstable_kT"])).any(axis=0) if done else \
+        np.zeros(C, bool)
+    retried = False
+    try:
+        while done < cfg["n_frames"]:
+            t0 = time.perf_counter()
+            new_state, new_nbrs, ovf, rec = sim._chunk(state, nbrs)
+            rec = jax.tree.map(np.asarray, rec)   # (C, fpc, ...)
+            ovf = np.asarray(ovf)
+            dt = time.perf_counter() - t0
+            blew = ~(np.all(np.isfinite(rec["kT"]), axis=1) &
+                     np.all(rec["kT"] <= cfg["unstable_kT"], axis=1))
+            # an overflow in a live chain means lost edges: redo the chunk with more room
+            # (once more even if the chain then blew up: the overflow may be the cause)
+            need = ovf & ~dead & (~blew | ~retried)
+            if np.any(need):
+                retried = True
+                realloc += 1
+                if realloc > cfg["max_realloc"]:
+                    raise RuntimeError("neighbour list keeps overflowing; giving up")
+                pos = np.asarray(state.position)
+                edges = _edges_needed(system, pos[~dead] if np.any(~dead) else pos)
+                capacity = max(int(np.ceil(edges * cfg["capacity_margin"])),
+                               int(np.ceil(capacity * 1.25)))
+                say(f"[md] neighbour list overflow in chunk at frame {done} "
+                    f"(chains {np.flatnonzero(need).tolist()}): capacity -> {capacity}, redo chunk")
+                nbrs = _alloc_batched(system, pos, capacity)
+                continue
+            retried = False
+            dead |= blew
+            if compiled:
+                timings.append((fpc * cfg["steps_per_frame"], dt))
+            compiled = True
+            take = min(fpc, cfg["n_frames"] - done)
+            n0 = done
+            for name in ("positions", "kT", "epot", "ekin"):
+                arr = np.swapaxes(rec[name], 0, 1)[:take]  # (take, C, ...)
+                f[name].resize(n0 + take, axis=0)
+                f[name][n0:] = arr
+            f["time"].resize(n0 + take, axis=0)
+            f["time"][n0:] = (np.arange(n0, n0 + take) + 1) * frame_ps
+            f.attrs["n_frames_done"] = n0 + take
+            f.flush()
+            state, nbrs = new_state, new_nbrs
+            done = n0 + take
+            ck = _state_to_np(state)
+            ck.update(n_frames_done=done, capacity=capacity, config=json.dumps(cfg, sort_keys=True))
+            tmp = Path(str(state_path) + ".tmp.npz")
+            np.savez(tmp, **ck)
+            os.replace(tmp, state_path)
+            kT = rec["kT"][:, :take]
+            say(f"[md] frame {done}/{cfg['n_frames']} ({done * frame_ps:.1f} ps) "
+                f"kT mean {np.nanmean(kT):.3f} max {np.nanmax(kT):.3f} kJ/mol, "
+                f"{dt:.1f} s/chunk")
+            if on_chunk_end is not None:
+                on_chunk_end(done)
+        speed = _speed(timings, cfg["dt"], C)
+        f.attrs["speed"] = json.dumps(speed)
+        f.attrs["neighbor_reallocations"] = realloc
+        kT_all = f["kT"][()]
+    finally:
+        f.close()
+    return {"n_frames": done, "n_chains": C, "capacity": capacity, "reallocations": realloc,
+            "speed": speed, "stability": stability(kT_all, frame_ps, cfg["unstable_kT"]),
+            "mean_kT": float(np.nanmean(kT_all)) if len(kT_all) else float("nan"),
+            "target_kT": sim.kT}
+
+
+def _speed(timings, dt_ps, n_chains) -> dict:
+    if not timings:
+        return {"steps_per_s": None, "ns_per_day": None, "ns_per_day_all_chains": None,
+                "note": "only the first (compiling) chunk ran"}
+    steps = sum(s for s, _ in timings)
+    secs = sum(t for _, t in timings)
+    sps = steps / secs
+    nsday = sps * dt_ps * 86400.0 / 1000.0
+    return {"steps_per_s": sps, "ns_per_day": nsday, "ns_per_day_all_chains": nsday * n_chains,
+            "timed_steps": steps, "timed_seconds": secs}
+
+
+def stability(kT, frame_ps: float, threshold: float = 5.0) -> dict:
+    """First unstable frame per chain (kinetic k_B T > threshold or not finite) and stable time."""
+    kT = np.asarray(kT)
+    if kT.ndim == 1:
+        kT = kT[:, None]
+    F, C = kT.shape
+    bad = ~np.isfinite(kT) | (kT > threshold)
+    first = np.where(bad.any(axis=0), bad.argmax(axis=0), F)
+    return {"first_unstable_frame": first.tolist(), "stable_ps": (first * frame_ps).tolist(),
+            "n_stable_chains": int(np.sum(first == F)), "threshold_kT": threshold}

@@ -1,0 +1,142 @@
+"""MACE / NequIP energy models from mlip: symmetry, forces = -grad E, periodic images, files."""
+import numpy as np
+import pytest
+
+from mapmatters.mlp import compat
+
+ok, why = compat.stack_available()
+pytestmark = pytest.mark.skipif(not ok, reason=why)
+
+TINY = {"num_layers": 2, "correlation": 2, "hidden_irreps": "8x0e + 8x1o", "max_ell": 2,
+        "radial_mlp_hidden": [16], "r_cut": 0.5}
+
+
+def _rot(seed):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))  # proper rotation
+
+
+@pytest.fixture(scope="module")
+def molecule():
+    """A 14-bead non-periodic 'peptide' (free space) with a MACE model and an energy function."""
+    import jax
+    import jax.numpy as jnp
+    from mapmatters.mlp import model as M
+
+    rng = np.random.default_rng(0)
+    R = np.cumsum(rng.normal(scale=0.2, size=(14, 3)), axis=0).astype(np.float32)
+    species = np.array([0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 2])
+    m = M.build(TINY, species, None)
+    nf = m.neighbor_fn(capacity_multiplier=2.0)
+    nbrs = nf.allocate(jnp.asarray(R))
+    params = m.init(jax.random.PRNGKey(1), R, nbrs)
+    efn = m.energy_fn_template(params)
+
+    @jax.jit
+    def energy(r):
+        return efn(r, neighbor=nbrs.update(r))
+
+    return m, R, energy, params, nbrs
+
+
+def test_invariance_rotation_translation_reflection(molecule):
+    import jax.numpy as jnp
+
+    _, R, energy, _, _ = molecule
+    e0 = float(energy(jnp.asarray(R)))
+    assert abs(e0) > 1e-4  # a non-trivial energy
+    for seed in range(3):
+        Q = _rot(seed)
+        c = R.mean(0)
+        for T in (Q, -Q, np.diag([-1.0, 1, 1])):  # rotation, improper rotation, mirror
+            R2 = ((R - c) @ T.T + c + np.array([0.3, -1.1, 2.0])).astype(np.float32)
+            assert float(energy(jnp.asarray(R2))) == pytest.approx(e0, rel=2e-5, abs=2e-5)
+    # permuting beads of the same species leaves the energy unchanged
+    perm = np.arange(len(R))
+    perm[[0, 4]] = [4, 0]
+    # (swap of two species-0 beads: positions swapped, species unchanged)
+    assert float(energy(jnp.asarray(R[perm]))) == pytest.approx(e0, rel=2e-5, abs=2e-5)
+
+
+def test_forces_are_minus_gradient_finite_differences(molecule):
+    import jax
+    import jax.numpy as jnp
+
+    _, R, energy, _, _ = molecule
+    F = -np.asarray(jax.grad(energy)(jnp.asarray(R)))
+    assert np.isfinite(F).all() and np.abs(F).max() > 1e-3
+    h = 2e-3  # nm; float32 energies
+    rng = np.random.default_rng(3)
+    for _ in range(6):
+        i, k = rng.integers(len(R)), rng.integers(3)
+        Rp, Rm = R.copy(), R.copy()
+        Rp[i, k] += h
+        Rm[i, k] -= h
+        fd = -(float(energy(jnp.asarray(Rp))) - float(energy(jnp.asarray(Rm)))) / (2 * h)
+        assert fd == pytest.approx(F[i, k], rel=2e-2, abs=float(2e-3 * np.abs(F).max()))
+    # no net force on an isolated molecule (translation invariance)
+    assert np.abs(F.sum(0)).max() < 1e-4 * np.abs(F).sum()
+
+
+def test_periodic_images_and_cubic_symmetry():
+    """In a periodic box: wrapping, translations and cube symmetries leave E unchanged."""
+    import jax
+    import jax.numpy as jnp
+    from mapmatters.mlp import model as M
+    from mapmatters.simulate.potentials import synthetic_dimers
+
+    d = synthetic_dimers(1, seed=5)
+    R, box = d["R"][0], d["box"]
+    m = M.build(TINY, d["species"], box)
+    nf = m.neighbor_fn(capacity_multiplier=3.0)
+    nbrs = nf.allocate(jnp.asarray(R))
+    params = m.init(jax.random.PRNGKey(0), R, nbrs)
+    efn = m.energy_fn_template(params)
+    energy = jax.jit(lambda r: efn(r, neighbor=nbrs.update(r)))
+    e0 = float(energy(jnp.asarray(R)))
+    shift = np.mod(R + np.array([0.7, 1.3, -0.4]), box).astype(np.float32)
+    assert float(energy(jnp.asarray(shift))) == pytest.approx(e0, rel=2e-5, abs=2e-5)
+    perm_axes = R[:, [1, 2, 0]]  # 120-degree rotation about the cube diagonal
+    assert float(energy(jnp.asarray(perm_axes))) == pytest.approx(e0, rel=2e-5, abs=2e-5)
+    mirror = np.mod(-R, box).astype(np.float32)  # inversion through the origin, re-wrapped
+    assert float(energy(jnp.asarray(mirror))) == pytest.approx(e0, rel=2e-5, abs=2e-5)
+    # a bead pair across the boundary interacts (energy changes when it is moved apart)
+    assert m.periodic and m.r_cut == 0.5
+
+
+def test_nequip_and_param_file_roundtrip(tmp_path, molecule):
+    import jax
+    import jax.numpy as jnp
+    from mapmatters.mlp import model as M
+
+    m, R, energy, params, nbrs = molecule
+    M.save_params(tmp_path / "p.pkl", params, m.config, extra={"note": 1})
+    p2, cfg2, extra = M.load_params(tmp_path / "p.pkl")
+    assert cfg2 == m.config and extra == {"note": 1}
+    m2 = M.build(cfg2, m.species, None)
+    e2 = m2.energy_fn_template(p2)(jnp.asarray(R), neighbor=nbrs.update(jnp.asarray(R)))
+    assert float(e2) == pytest.approx(float(energy(jnp.asarray(R))), rel=1e-6, abs=1e-6)
+
+    nq = M.build({"model": "nequip", "num_layers": 1, "hidden_irreps": "8x0e + 8x1o",
+                  "max_ell": 1, "nequip_radial_mlp_hidden": [8]}, m.species, None)
+    pq = nq.init(jax.random.PRNGKey(2), R, nbrs)
+    fq = jax.grad(lambda r: nq.energy_fn_template(pq)(r, neighbor=nbrs.update(r)))(jnp.asarray(R))
+    assert np.isfinite(np.asarray(fq)).all()
+    Q = _rot(7)
+    eq = nq.energy_fn_template(pq)
+    a = float(eq(jnp.asarray(R), neighbor=nbrs.update(jnp.asarray(R))))
+    R2 = jnp.asarray((R @ Q.T).astype(np.float32))
+    b = float(eq(R2, neighbor=nbrs.update(R2)))
+    assert a == pytest.approx(b, rel=2e-5, abs=2e-5)
+
+
+def test_config_validation():
+    from mapmatters.mlp import model as M
+
+    with pytest.raises(ValueError):
+        M.model_config({"hidden_irreps": "32x0e + 16x1o"})
+    with pytest.raises(ValueError):
+        M.model_config({"bogus": 1})
+    cfg = M.model_config()
+    assert cfg["correlation"] == 2 and cfg["num_layers"] == 2 and cfg["num_rbf"] == 8
+    assert cfg["hidden_irreps"] == "32x0e + 32x1o" and cfg["readout_irreps"] == "16x0e"
