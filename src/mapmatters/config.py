@@ -41,7 +41,7 @@ def validate(data, schema_name: str, *, source: str) -> None:
     if errors:
         raise InputError("does not match the schema " f"workflow/schemas/{schema_name}:\n  " +
                          "\n  ".join(errors), file=source,
-                         fix=f"correct the key(s) above; the schema documents each one.")
+                         fix="correct the key(s) above; the schema documents each one.")
 
 
 def load_system(path: str | Path) -> dict:
@@ -68,3 +68,17 @@ def stage_seed(master: int, *labels) -> int:
     """A reproducible 31-bit seed for one stage, derived from the master seed and labels."""
     h = hashlib.sha256(":".join(map(str, (master, *labels))).encode()).digest()
     return int.from_bytes(h[:4], "little") & 0x7FFFFFFF
+
+
+def with_defaults(defaults: dict, config: dict | None, overrides: dict, what: str) -> dict:
+    """``defaults`` updated by ``config`` and then ``overrides`` (deep copies); unknown keys
+    raise ValueError naming ``what`` (e.g. 'training config')."""
+    import copy
+
+    cfg = copy.deepcopy(defaults)
+    cfg.update(copy.deepcopy(config or {}))
+    cfg.update(overrides)
+    unknown = set(cfg) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown {what} keys: {sorted(unknown)}")
+    return cfg

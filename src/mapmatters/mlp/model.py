@@ -44,7 +44,6 @@ Model config (a plain dict, JSON-serialisable; missing keys take :data:`DEFAULTS
 """
 from __future__ import annotations
 
-import copy
 import json
 import pickle
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import compat
+from ..config import with_defaults
 
 DEFAULTS: dict[str, Any] = {
     "model": "mace",
@@ -76,12 +76,7 @@ NM_TO_ANGSTROM = 10.0
 
 def model_config(config: dict | None = None, **overrides) -> dict:
     """Complete a model config dict with :data:`DEFAULTS` and check it."""
-    cfg = copy.deepcopy(DEFAULTS)
-    cfg.update(copy.deepcopy(config or {}))
-    cfg.update(overrides)
-    unknown = set(cfg) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+    cfg = with_defaults(DEFAULTS, config, overrides, "model config")
     if cfg["model"] not in ("mace", "nequip"):
         raise ValueError(f"model must be 'mace' or 'nequip', not {cfg['model']!r}")
     if not cfg["r_cut"] or cfg["r_cut"] <= 0:

@@ -29,7 +29,6 @@ Training config (plain dict; missing keys take :data:`TRAIN_DEFAULTS`)::
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import math
@@ -45,6 +44,7 @@ import numpy as np
 
 from . import compat
 from .units import KJ_MOL_NM_TO_MEV_A
+from ..config import with_defaults
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 50,
@@ -65,12 +65,7 @@ _BatchInfo = namedtuple("_BatchInfo", ["mask", "batch_size"])
 
 
 def train_config(config: dict | None = None, **overrides) -> dict:
-    cfg = copy.deepcopy(TRAIN_DEFAULTS)
-    cfg.update(config or {})
-    cfg.update(overrides)
-    unknown = set(cfg) - set(TRAIN_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown training config keys: {sorted(unknown)}")
+    cfg = with_defaults(TRAIN_DEFAULTS, config, overrides, "training config")
     if cfg["split"] not in ("contiguous", "random"):
         raise ValueError("split must be 'contiguous' or 'random'")
     if not 0 <= cfg["test_fraction"] < 1 or not 0 <= cfg["val_fraction"] < 1:

@@ -32,7 +32,6 @@ k_B T exceeds ``unstable_kT`` (5 kJ/mol) or is not finite; :func:`stability` rep
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import time
@@ -43,6 +42,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..mlp.units import KB_KJ_MOL_K
+from ..config import with_defaults
 
 MD_DEFAULTS: dict[str, Any] = {
     "ensemble": "nvt",          # "nvt" (Langevin) or "nve" (velocity Verlet)
@@ -60,12 +60,7 @@ MD_DEFAULTS: dict[str, Any] = {
 
 
 def md_config(config: dict | None = None, **overrides) -> dict:
-    cfg = copy.deepcopy(MD_DEFAULTS)
-    cfg.update(config or {})
-    cfg.update(overrides)
-    unknown = set(cfg) - set(MD_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown MD config keys: {sorted(unknown)}")
+    cfg = with_defaults(MD_DEFAULTS, config, overrides, "MD config")
     if cfg["ensemble"] not in ("nvt", "nve"):
         raise ValueError("ensemble must be 'nvt' or 'nve'")
     return cfg
