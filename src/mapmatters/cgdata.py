@@ -148,14 +148,15 @@ def trajectory_to_dataset(traj: str | os.PathLike, template: str | os.PathLike, 
     from .io import atomic_path
     from .mapping.engine import wrap
 
-    top, attrs = topology_of(template)
-    attrs = {k: v for k, v in attrs.items() if not k.startswith("unit_") and k not in ("format", "periodic", "n_frames")}
+    top, template_attrs = topology_of(template)
+    periodic = bool(template_attrs.get("periodic", True))
+    attrs = {k: v for k, v in template_attrs.items()
+             if not k.startswith("unit_") and k not in ("format", "periodic", "n_frames")}
     attrs["source_trajectory"] = str(traj)
     attrs["source"] = source
-    periodic = bool(topology_of(template)[1].get("periodic", True))
     md_top = mdtraj.Topology()
     chain = md_top.add_chain()
-    for i in range(top.n_beads):
+    for _ in range(top.n_beads):
         md_top.add_atom("CG", mdtraj.element.virtual, md_top.add_residue("CG", chain))
     n = 0
     with atomic_path(out) as tmp:

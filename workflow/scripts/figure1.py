@@ -4,7 +4,6 @@ from mapmatters.rulelog import rule_log
 
 with rule_log(snakemake.log[0]):
     p = snakemake.params
-    titles = {"bond": "bond", "angle": "angle", "dihedral": "dihedral"}
     columns = []
     for m in p.mappings:
         base = f"{p.out}/{p.system}"
