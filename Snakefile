@@ -19,6 +19,7 @@ include: "workflow/rules/reference.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/classical.smk"
+include: "workflow/rules/mlp.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/provenance.smk"
 

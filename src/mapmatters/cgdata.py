@@ -176,6 +176,42 @@ def trajectory_to_dataset(traj: str | os.PathLike, template: str | os.PathLike, 
     return n
 
 
+def frames_to_dataset(positions, time_ps, template: str | os.PathLike, out: str | os.PathLike, *,
+                      source: str, box_side=None, chunk_frames: int = 500) -> int:
+    """Positions (F, N, 3) nm of one CG trajectory held in memory (e.g. one JAX-MD chain) as a
+    CG dataset without forces, with the topology and attributes of ``template``.
+
+    ``box_side`` (3,) nm: constant orthorhombic box (periodic templates); positions are wrapped.
+    Returns the number of frames written.
+    """
+    from .io import atomic_path
+    from .mapping.engine import wrap
+
+    top, template_attrs = topology_of(template)
+    periodic = bool(template_attrs.get("periodic", True))
+    attrs = {k: v for k, v in template_attrs.items()
+             if not k.startswith("unit_") and k not in ("format", "periodic", "n_frames")}
+    attrs["source"] = source
+    x = np.asarray(positions, dtype=np.float64)
+    if x.ndim != 3 or x.shape[1] != top.n_beads:
+        raise ValueError(f"positions of shape {x.shape} do not fit the template's {top.n_beads} beads")
+    n_f = len(x)
+    if periodic:
+        if box_side is None:
+            raise ValueError(f"{template} is periodic: give box_side")
+        box = np.broadcast_to(np.diag(np.asarray(box_side, np.float64)), (n_f, 3, 3))
+        x = wrap(x, box)
+    else:
+        box = np.zeros((n_f, 3, 3))
+    with atomic_path(out) as tmp:
+        with CGWriter(tmp, top, periodic=periodic, attrs=attrs, chunk_frames=chunk_frames, forces=False) as w:
+            for s in range(0, n_f, chunk_frames):
+                e = min(n_f, s + chunk_frames)
+                w.append(x[s:e].astype(np.float32), None, box[s:e].astype(np.float32),
+                         np.asarray(time_ps[s:e], np.float64), np.arange(s, e, dtype=np.int64))
+    return n_f
+
+
 class CGDataset:
     """Read access to a CG dataset; arrays are read lazily, chunk by chunk."""
 

@@ -266,3 +266,113 @@ def test_workflow_killed_during_production_resumes_without_recomputing(tmp_path)
     u = mda.Universe(str(tmp_path / "ci/hexane/reference/production.tpr"), target)
     times = np.array([ts.time for ts in u.trajectory])
     assert len(times) == 201 and np.all(np.diff(times) > 0)
+
+
+MLP = ("mace-nu1-L1-N20", "mace-nu2-L2-N20")
+
+
+def test_mlp_models_trained_simulated_and_analysed(ci_run):
+    """chemtrain training -> JAX-MD runs -> shared analysis, for every model the ci figures need."""
+    for v in MLP:
+        for m in ("three-site", "two-site"):
+            d = ci_run / "hexane/mlp" / v / m
+            met = json.loads((d / "metrics.json").read_text())
+            assert met["r_cut_from"] == "n_avg" and met["n_avg_target"] == 20
+            # the cut-off was set so that beads have 20 neighbours on average in the training data
+            assert met["neighbours"]["avg_neighbors"] == pytest.approx(20, abs=0.5)
+            assert met["testing_force_error"]["rmse_mev_a"] > 0 and met["n_frames"]["testing"] == 10
+            rec = json.loads((d / "md/md.json").read_text())
+            assert rec["n_chains"] == 2 and rec["md_config"]["gamma"] == 100.0
+            summ = json.loads((d / "summary.json").read_text())
+            assert summ["n_runs"] == 2 and summ["length_ps"] == 2
+            assert 0 <= summ["stability_ps"]["mean"] <= 2
+            assert summ["speed_ns_per_day"] > 0
+            assert "events_per_entry_per_ns" in summ["permutation"]
+            import h5py
+
+            with h5py.File(d / "md/traj.h5") as f:
+                assert f["positions"].shape[:2] == (4, 2) and np.all(np.diff(f["time"][()]) > 0)
+            assert not (d / "md/work/traj.h5").exists()
+    nn = pd.read_csv(ci_run / "hexane/mlp/mace-nu2-L2-N20/two-site/nn_runs.csv")
+    assert list(nn.columns[:1]) == ["distance_nm"]
+    ref = json.loads((ci_run / "hexane/analysis/reference/two-site/permutation.json").read_text())
+    assert ref["frames"] == 101 and ref["entries"] == 200
+
+
+def test_table1_and_figure2(ci_run):
+    t = pd.read_csv(ci_run / "tables/table1.csv")
+    assert len(t) == 4 and set(t["mapping"]) == {"three-site", "two-site"}
+    assert t["force_rmse_mev_a"].notna().all() and (t["speed_ns_per_day"] > 0).all()
+    md = (ci_run / "tables/table1.md").read_text()
+    assert "| three-site | Force RMSE (meV/Å) ↓ |" in md
+    assert (ci_run / "figures/figure2.png").stat().st_size > 10_000
+    perm = pd.read_csv(ci_run / "tables/permutations.csv")
+    assert len(perm) == 4 and perm["reference_fraction_permuted"].notna().all()
+
+
+def _kill_when(proc, ready, timeout=600):
+    import signal
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None and not ready():
+        time.sleep(0.5)
+    assert proc.poll() is None, "snakemake ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_workflow_killed_during_training_and_md_resumes(ci_run, tmp_path):
+    """SIGKILL the workflow mid-training, then mid-MD: each rerun continues from the last epoch
+    checkpoint / MD chunk and recomputes no finished output."""
+    import shutil
+
+    shutil.copytree(ci_run / "hexane/cg", tmp_path / "ci/hexane/cg")   # keeps mtimes: no re-mapping
+    extra = tmp_path / "longer.yaml"
+    extra.write_text("mlp:\n  hexane:\n    train:\n      epochs: 6\n    md:\n      length_ps: 8\n"
+                     "      frames_per_chunk: 1\n")
+    d = tmp_path / "ci/hexane/mlp/mace-nu1-L1-N20/two-site"
+    args = ["--cores", "2", "--configfile", "config/presets/ci.yaml", str(extra), "--config", f"results={tmp_path}"]
+
+    def start(target):
+        return subprocess.Popen([SNAKEMAKE, target, *args], cwd=ROOT, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    # training: kill once two epochs are checkpointed
+    params = str(d / "params.pkl")
+    _kill_when(start(params), lambda: "epoch 2/6" in ((d / "train.log").read_text()
+                                                       if (d / "train.log").exists() else ""))
+    assert not (d / "params.pkl").exists() and (d / "checkpoint.pkl").exists()
+    snakemake(params, "--unlock", *args)
+    snakemake(params, "--rerun-incomplete", *args)
+    log = (d / "train.log").read_text()
+    assert "[resume]" in log and "at epoch 2" in log.split("[resume]")[1].splitlines()[0]
+    epochs = [int(line.split("epoch ")[1].split("/")[0]) for line in log.splitlines() if " epoch " in line
+              and "/6 train_mse" in line]
+    assert epochs[-4:] == [3, 4, 5, 6]          # nothing before epoch 3 was trained again
+    trained = (d / "params.pkl").stat().st_mtime_ns
+
+    # MD: kill once a few chunks are on disk
+    record = str(d / "md/md.json")
+    state = d / "md/work/traj.h5.state.npz"
+    _kill_when(start(record), lambda: _frames_done(state) >= 4)
+    assert not (d / "md/md.json").exists()
+    snakemake(record, "--unlock", *args)
+    out = snakemake(record, "--rerun-incomplete", *args)
+    assert "rule mlp_train:" not in out.stdout + out.stderr
+    assert (d / "params.pkl").stat().st_mtime_ns == trained
+    log = (tmp_path / "ci/logs/hexane/mlp_md_mace-nu1-L1-N20_two-site.log").read_text()
+    assert "[md] resume" in log
+    import h5py
+
+    with h5py.File(d / "md/traj.h5") as f:
+        t = f["time"][()]
+        assert len(t) == 16 and np.allclose(t, 0.5 * np.arange(1, 17))
+
+
+def _frames_done(state):
+    """Frames of the last completed MD chunk, from the (atomically replaced) state file."""
+    try:
+        return int(np.load(state)["n_frames_done"])
+    except (OSError, KeyError, ValueError):
+        return 0

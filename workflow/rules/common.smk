@@ -55,6 +55,7 @@ BENCH = f"{OUT}/benchmarks"
 wildcard_constraints:
     system="|".join(SYSTEMS),
     mapping="[A-Za-z0-9_-]+",
+    variant="[A-Za-z0-9_.-]+",
     run="[0-9]+",
 
 
@@ -89,6 +90,43 @@ for _m in _f1["mappings"]:
                             f"'{_f1['system']}'. Fix: list mappings of that system.")
 
 
+def _check_mlp(where, system, mappings, variants):
+    if system not in SYSTEMS:
+        raise WorkflowError(f"config: key '{where}.system' is '{system}', not a configured system. "
+                            f"Fix: use one of {sorted(SYSTEMS)}.")
+    for m in mappings:
+        if m not in SYSTEMS[system]["mappings"]:
+            raise WorkflowError(f"config: key '{where}' names mapping '{m}', not a mapping of system '{system}'. "
+                                f"Fix: use mappings from config/systems/{system}.yaml.")
+    known = config["mlp"].get(system, {}).get("variants", {})
+    for v in variants:
+        if v not in known:
+            raise WorkflowError(f"config: key '{where}' names MLP variant '{v}', which is not defined under "
+                                f"'mlp.{system}.variants'. Fix: define it there or use one of {sorted(known)}.")
+
+
+def mlp_models():
+    """(system, variant, mapping) of every MLP the figures and tables need, in a stable order."""
+    f = config["figures"]
+    want = [(f["figure1"]["system"], v, m) for m in f["figure1"]["mappings"] for v in f["figure1"]["mlp_variants"]]
+    f2 = f["figure2"]
+    want += [(f2["system"], v, m) for m in (f2["angle_mapping"], f2["rdf_mapping"]) for v in f2["variants"]]
+    want += [(f["table1"]["system"], v, m) for m in f["table1"]["mappings"] for v in f["table1"]["variants"]]
+    return list(dict.fromkeys(want))
+
+
+_check_mlp("figures.figure1.mlp_variants", _f1["system"], _f1["mappings"], _f1["mlp_variants"])
+_check_mlp("figures.figure2", config["figures"]["figure2"]["system"],
+           [config["figures"]["figure2"]["angle_mapping"], config["figures"]["figure2"]["rdf_mapping"]],
+           config["figures"]["figure2"]["variants"])
+_check_mlp("figures.table1", config["figures"]["table1"]["system"], config["figures"]["table1"]["mappings"],
+           config["figures"]["table1"]["variants"])
+for _s in config["mlp"]:
+    if _s not in SYSTEMS:
+        raise WorkflowError(f"config: key 'mlp.{_s}' is not a configured system. Fix: add it under 'systems' "
+                            "or remove the block.")
+
+
 def all_targets():
     out = []
     for s in SYSTEMS:
@@ -99,5 +137,9 @@ def all_targets():
             out += [f"{OUT}/{s}/classical/{m}/summary.json", f"{OUT}/{s}/classical/{m}/potentials.png"]
         if config["classical"].get(s, {}).get("mappings"):
             out.append(f"{OUT}/tables/classical_{s}.csv")
-    out += [f"{OUT}/figures/figure1.png", f"{OUT}/figures/figure1.pdf", f"{OUT}/provenance.json"]
-    return out
+    for s, v, m in mlp_models():
+        out += [f"{OUT}/{s}/mlp/{v}/{m}/summary.json", f"{OUT}/{s}/analysis/reference/{m}/permutation.json"]
+    out += [f"{OUT}/figures/figure1.png", f"{OUT}/figures/figure1.pdf", f"{OUT}/figures/figure2.png",
+            f"{OUT}/tables/table1.csv", f"{OUT}/tables/table1.md", f"{OUT}/tables/permutations.csv",
+            f"{OUT}/provenance.json"]
+    return list(dict.fromkeys(out))

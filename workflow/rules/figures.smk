@@ -2,8 +2,22 @@
 
 
 def figure1_models(system):
-    """Models that have results for Figure 1 (classical now; MACE joins with its issue)."""
-    return ["classical"] if system in config["classical"] else []
+    """Result folders (below {OUT}/{system}/) of the models in Figure 1: classical, then MLPs."""
+    out = ["classical"] if system in config["classical"] else []
+    return out + [f"mlp/{v}" for v in config["figures"]["figure1"]["mlp_variants"]]
+
+
+def model_bonded_file(model, mapping):
+    """MLPs on a bond mapping show the nearest-neighbour distance (their bond partners switch)."""
+    kind = SYSTEMS[config["figures"]["figure1"]["system"]]["mappings"][mapping]["observable"]["kind"]
+    return "nn_runs.csv" if model.startswith("mlp/") and kind == "bond" else "bonded_runs.csv"
+
+
+def mlp_entries(system, mappings, variants):
+    return [{"mapping": m, "variant": v, "metrics": f"{OUT}/{system}/mlp/{v}/{m}/metrics.json",
+             "summary": f"{OUT}/{system}/mlp/{v}/{m}/summary.json",
+             "reference": f"{OUT}/{system}/analysis/reference/{m}/permutation.json"}
+            for m in mappings for v in variants]
 
 
 rule figure1:
@@ -14,10 +28,10 @@ rule figure1:
         ref_rdf=lambda w: expand(f"{OUT}/{{s}}/analysis/reference/{{m}}/rdf.csv",
                                  s=config["figures"]["figure1"]["system"],
                                  m=config["figures"]["figure1"]["mappings"]),
-        models=lambda w: [f"{OUT}/{config['figures']['figure1']['system']}/{model}/{m}/{kind}_runs.csv"
+        models=lambda w: [f"{OUT}/{config['figures']['figure1']['system']}/{model}/{m}/{f}"
                           for m in config["figures"]["figure1"]["mappings"]
                           for model in figure1_models(config["figures"]["figure1"]["system"])
-                          for kind in ("bonded", "rdf")],
+                          for f in (model_bonded_file(model, m), "rdf_runs.csv")],
     output:
         png=report(f"{OUT}/figures/figure1.png", caption="../report/figure1.rst", category="Figures",
                    labels={"figure": "Figure 1"}),
@@ -25,7 +39,9 @@ rule figure1:
     params:
         system=config["figures"]["figure1"]["system"],
         mappings=config["figures"]["figure1"]["mappings"],
-        models=lambda w: figure1_models(config["figures"]["figure1"]["system"]),
+        models=lambda w: {m: {model: model_bonded_file(model, m)
+                              for model in figure1_models(config["figures"]["figure1"]["system"])}
+                          for m in config["figures"]["figure1"]["mappings"]},
         out=OUT,
         preset=config["preset"],
     log:
@@ -65,3 +81,97 @@ rule classical_table:
         "../../envs/analysis.yaml"
     script:
         "../scripts/classical_table.py"
+
+
+rule figure2:
+    input:
+        ref_a=lambda w: f"{OUT}/{config['figures']['figure2']['system']}/analysis/reference/"
+                        f"{config['figures']['figure2']['angle_mapping']}/bonded.csv",
+        ref_b=lambda w: f"{OUT}/{config['figures']['figure2']['system']}/analysis/reference/"
+                        f"{config['figures']['figure2']['rdf_mapping']}/rdf.csv",
+        models_a=lambda w: [f"{OUT}/{config['figures']['figure2']['system']}/mlp/{v}/"
+                            f"{config['figures']['figure2']['angle_mapping']}/bonded_runs.csv"
+                            for v in config["figures"]["figure2"]["variants"]],
+        models_b=lambda w: [f"{OUT}/{config['figures']['figure2']['system']}/mlp/{v}/"
+                            f"{config['figures']['figure2']['rdf_mapping']}/rdf_runs.csv"
+                            for v in config["figures"]["figure2"]["variants"]],
+        metrics=lambda w: [f"{OUT}/{config['figures']['figure2']['system']}/mlp/{v}/{m}/metrics.json"
+                           for v in config["figures"]["figure2"]["variants"]
+                           for m in (config["figures"]["figure2"]["angle_mapping"],
+                                     config["figures"]["figure2"]["rdf_mapping"])],
+    output:
+        png=report(f"{OUT}/figures/figure2.png", caption="../report/figure2.rst", category="Figures",
+                   labels={"figure": "Figure 2"}),
+        pdf=f"{OUT}/figures/figure2.pdf",
+    params:
+        cfg=config["figures"]["figure2"],
+        preset=config["preset"],
+    log:
+        f"{LOGS}/figure2.log",
+    benchmark:
+        f"{BENCH}/figure2.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/figure2.py"
+
+
+rule table1:
+    input:
+        metrics=lambda w: [e["metrics"] for e in mlp_entries(config["figures"]["table1"]["system"],
+                                                               config["figures"]["table1"]["mappings"],
+                                                               config["figures"]["table1"]["variants"])],
+        summaries=lambda w: [e["summary"] for e in mlp_entries(config["figures"]["table1"]["system"],
+                                                                 config["figures"]["table1"]["mappings"],
+                                                                 config["figures"]["table1"]["variants"])],
+    output:
+        csv=report(f"{OUT}/tables/table1.csv", caption="../report/table1.rst", category="Tables",
+                   labels={"table": "Table 1 (CSV)"}),
+        md=report(f"{OUT}/tables/table1.md", caption="../report/table1.rst", category="Tables",
+                  labels={"table": "Table 1 (rendered)"}),
+    params:
+        entries=lambda w: mlp_entries(config["figures"]["table1"]["system"], config["figures"]["table1"]["mappings"],
+                                      config["figures"]["table1"]["variants"]),
+        preset=config["preset"],
+    log:
+        f"{LOGS}/table1.log",
+    benchmark:
+        f"{BENCH}/table1.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/table1.py"
+
+
+rule permutation_table:
+    input:
+        summaries=lambda w: [f"{OUT}/{s}/mlp/{v}/{m}/summary.json" for s, v, m in mlp_models()],
+        references=lambda w: [f"{OUT}/{s}/analysis/reference/{m}/permutation.json" for s, v, m in mlp_models()],
+    output:
+        csv=report(f"{OUT}/tables/permutations.csv", caption="../report/permutations.rst", category="Tables",
+                   labels={"table": "bond permutations"}),
+    params:
+        entries=lambda w: [{"system": s, "mapping": m, "variant": v,
+                            "summary": f"{OUT}/{s}/mlp/{v}/{m}/summary.json",
+                            "reference": f"{OUT}/{s}/analysis/reference/{m}/permutation.json"}
+                           for s, v, m in mlp_models()],
+    log:
+        f"{LOGS}/permutation_table.log",
+    benchmark:
+        f"{BENCH}/permutation_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/permutation_table.py"

@@ -42,6 +42,11 @@ def aggregate_runs(tables: list[pd.DataFrame]) -> pd.DataFrame:
     return df
 
 
+def _empty_aggregate(template: pd.DataFrame) -> pd.DataFrame:
+    cols = [template.columns[0]] + [f"{c}_{k}" for c in template.columns[1:] for k in ("mean", "sd")] + ["n_runs"]
+    return pd.DataFrame(columns=cols)
+
+
 def rdf_errors(run_rdfs: list[pd.DataFrame], reference: pd.DataFrame) -> pd.DataFrame:
     """RDF error per run and species pair (units of 1e-3), one row per run."""
     rows = []
@@ -81,8 +86,9 @@ def summarise_model(model: str, run_jsons, bonded_csvs, rdf_csvs, reference_rdf_
     bonded = [pd.read_csv(p) for p in bonded_csvs]
     rdfs = [pd.read_csv(p) for p in rdf_csvs]
     used = [i for i, (b, g) in enumerate(zip(bonded, rdfs)) if len(b) and len(g)]
-    write_csv(out_bonded, aggregate_runs([bonded[i] for i in used]))
-    write_csv(out_rdf, aggregate_runs([rdfs[i] for i in used]))
+    # no run with a stable frame (an unstable model): header-only tables, the summary says so
+    write_csv(out_bonded, aggregate_runs([bonded[i] for i in used]) if used else _empty_aggregate(bonded[0]))
+    write_csv(out_rdf, aggregate_runs([rdfs[i] for i in used]) if used else _empty_aggregate(rdfs[0]))
     errors = rdf_errors([rdfs[i] for i in used], pd.read_csv(reference_rdf_csv))
     errors["run"] = used
     write_csv(out_errors, errors)

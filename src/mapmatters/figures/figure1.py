@@ -26,7 +26,8 @@ def _band(ax, df: pd.DataFrame, ycol: str, label: str, color: str) -> None:
 def plot_figure1(columns: list[dict], out_png: str, out_pdf: str | None = None, *, title: str = "") -> None:
     """``columns``: one dict per mapping with ``mapping``, ``title``, ``reference_bonded`` and
     ``reference_rdf`` (CSV paths), and ``models``: {label: {"bonded": csv, "rdf": csv}} of
-    aggregated (mean/sd) tables. The A-A RDF is the first ``g_`` column of the reference."""
+    aggregated (mean/sd) tables; the bonded table may hold another observable on the same axis
+    (the two-site MLP's nearest-neighbour distance, column ``distance_nm``). The A-A RDF is the first ``g_`` column of the reference."""
     fig, axes = plt.subplots(2, len(columns), figsize=(4.2 * len(columns), 6.4), squeeze=False)
     for j, col in enumerate(columns):
         ref_b = pd.read_csv(col["reference_bonded"])
@@ -39,8 +40,11 @@ def plot_figure1(columns: list[dict], out_png: str, out_pdf: str | None = None, 
         for label, files in col["models"].items():
             color = COLORS.get(label.split()[0], None) or f"C{len(ax_b.lines)}"
             b = pd.read_csv(files["bonded"])
-            _band(ax_b, b, b.columns[1].removesuffix("_mean"), label, color)
             g = pd.read_csv(files["rdf"])
+            if not len(b):   # every run unstable from its first frame: nothing to draw
+                ax_b.plot([], [], color=color, label=f"{label}: no stable frame")
+                continue
+            _band(ax_b, b, b.columns[1].removesuffix("_mean"), label, color)
             _band(ax_g, g, gcol, label, color)
         ax_b.set_xlabel(XLABEL.get(xcol, xcol))
         ax_b.set_ylabel(YLABEL["deg" if xcol.endswith("_deg") else "nm"])

@@ -20,7 +20,14 @@ and why:
   so feeding Angstrom keeps mlip's initialisation scale, which was tuned for Angstrom.)
 - *Species.* CG bead types 0..S-1 become pseudo atomic numbers 1..S (mlip validates them as
   elements and maps atomic number 0, our padding node, to its placeholder).
-- *No atomic energies*, no energy rescaling: force matching only sees energy differences.
+- *No atomic energies*: force matching only sees energy differences.
+- *Output scale.* mlip's freshly initialised MACE gives forces of order 1 per Angstrom in its
+  own units, while CG forces of hexane are ~600 kJ/mol/nm (RMS per component), so an unscaled
+  model starts near zero force and Adam at lr 1e-3 needs very many steps to grow its weights
+  (with the small presets' few hundred steps the force error stays at the force RMS). As in
+  mace-torch's ScaleShiftMACE (scale = RMS of the training forces), the energy is multiplied
+  by ``energy_scale`` = RMS force component (kJ/mol/nm) x 0.1 nm (the model sees Angstrom), so
+  initial forces are of the data's size; :mod:`.train` fills it in from the training split.
 
 Periodic boxes are orthorhombic (the hexane boxes are cubic); the minimum image is taken in
 the displacement function, so ``r_cut`` must be below half the shortest box edge. Molecules
@@ -40,6 +47,7 @@ Model config (a plain dict, JSON-serialisable; missing keys take :data:`DEFAULTS
     nequip_radial_mlp_hidden: [64, 64]       # NequIP radial MLP (mlip default)
     avg_num_neighbors: null   # filled in from the data (see neighbors.allocate)
     n_species: null           # filled in from the data
+    energy_scale: null        # kJ/mol per model output unit; filled in from the data (see below)
     dtype: "float32"
 """
 from __future__ import annotations
@@ -69,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "n_species": None,
     "nequip_radial_mlp_hidden": [64, 64],
     "dtype": "float32",
+    "energy_scale": None,
 }
 
 NM_TO_ANGSTROM = 10.0
@@ -246,12 +255,13 @@ class EnergyModel:
 
     def energy_fn_template(self, params) -> Callable:
         module = self.module
+        scale = float(self.config.get("energy_scale") or 1.0)
 
         def energy_fn(R, neighbor=None, box=None, **unused):
             g = self.graph(R, neighbor, box)
             out = module.apply(params, g)
             e = out.nodes.features["energy"]
-            return e[: R.shape[0]].sum()
+            return scale * e[: R.shape[0]].sum()
 
         return energy_fn
 

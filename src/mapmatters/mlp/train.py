@@ -217,6 +217,9 @@ class Setup:
         train_stats = NB.count_edges(train_R, data["box"], mcfg["r_cut"])
         if mcfg["avg_num_neighbors"] is None:
             mcfg["avg_num_neighbors"] = round(train_stats.avg_neighbors, 4)
+        if mcfg["energy_scale"] is None:   # see mapmatters.mlp.model: output scale
+            f_train = data["F"][self.splits_idx["training"]].astype(np.float64)
+            mcfg["energy_scale"] = round(float(np.sqrt(np.mean(f_train ** 2))) * 0.1, 6)
         self.model = M.build(mcfg, data["species"], data["box"])
         self.capacity = NB.capacity_for(stats, cfg["capacity_margin"])
         self.stats = stats

@@ -1,0 +1,106 @@
+"""The shared analysis path for ML CG runs: every JAX-MD chain of one model becomes a CG
+dataset (stable frames only) and goes through exactly the analyses of the reference and the
+classical runs; then the runs are aggregated like the classical ones. Added for MLPs:
+
+- the nearest-neighbour distance next to the bond observable (bond mappings: Figure 1 shows
+  it for the two-site MLP, whose bond partners switch), and
+- the bond-permutation series of :mod:`.permutation` (any mapping with bonds).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..cgdata import CGDataset, frames_to_dataset
+from ..io import write_json
+from .aggregate import aggregate_runs, mean_sd, summarise_model, write_csv
+from .bonded import nearest_neighbour_histogram, observable_tuples, write_distribution_csv
+from .permutation import dataset_permutations, permutation_summary
+from .pipeline import analyse_distributions, observable_width, write_empty_distributions
+
+
+def nn_histogram(ds, analysis: dict):
+    """Nearest-neighbour distance of the first bead of each observable bond to any other bead of
+    its partner's species (None unless the mapping's observable is a bond)."""
+    if str(ds.attrs["observable_kind"]) != "bond":
+        return None
+    pairs = observable_tuples(ds)
+    target = int(ds.topology.species[pairs[0, 1]])
+    return nearest_neighbour_histogram(ds, target, observable_width("bond", analysis["bins"]),
+                                       analysis["bond_r_max_nm"], beads=pairs[:, 0],
+                                       stride=analysis["frame_stride"])
+
+
+def analyse_run(ds_path: str, analysis: dict, rundir: Path) -> dict:
+    """Distributions, nearest-neighbour histogram and permutations of one run's dataset."""
+    info = analyse_distributions(ds_path, analysis, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"))
+    with CGDataset(ds_path) as ds:
+        h = nn_histogram(ds, analysis)
+        if h is not None:
+            write_distribution_csv(rundir / "nn.csv", h)
+        series = dataset_permutations(ds, stride=analysis["frame_stride"])
+    write_csv(rundir / "permutation.csv", series)
+    info["permutation"] = permutation_summary(series)
+    return info
+
+
+def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, analysis: dict, *,
+               model: str, runs_dir: str, out: dict, log=print) -> dict:
+    """Analyse every chain of ``md_h5``; write per-run files under ``runs_dir`` and the
+    aggregated ``out`` files (keys json, bonded, rdf, errors, nn, permutation)."""
+    import h5py
+
+    record = json.loads(Path(md_json).read_text())
+    runs_dir = Path(runs_dir)
+    with h5py.File(md_h5, "r") as f:
+        n_chains = f["positions"].shape[1]
+        box = np.asarray(f.attrs["box"], float)
+        time = f["time"][()]
+        per_run = []
+        for k, run in enumerate(record["runs"]):
+            rundir = runs_dir / f"run{k}"
+            rundir.mkdir(parents=True, exist_ok=True)
+            write_json(rundir / "run.json", run)
+            n = int(round(run["stable_ps"] / (time[1] - time[0]))) if len(time) > 1 else len(time)
+            n = min(n, len(time))
+            if n == 0:
+                write_empty_distributions(template, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"))
+                per_run.append({"run": k, "frames": 0})
+                log(f"[mlp_analysis] run {k}: no stable frame")
+                continue
+            tmp = rundir / "traj.h5"
+            frames_to_dataset(f["positions"][:n, k], time[:n], template, tmp, source=f"{md_h5} chain {k}",
+                              box_side=box if len(box) else None)
+            info = analyse_run(str(tmp), analysis, rundir)
+            tmp.unlink()
+            per_run.append({"run": k, **info})
+            log(f"[mlp_analysis] run {k}: {n} stable frames, permutations {info['permutation']}")
+    k_all = range(n_chains)
+    summary = summarise_model(model, [runs_dir / f"run{k}/run.json" for k in k_all],
+                              [runs_dir / f"run{k}/bonded.csv" for k in k_all],
+                              [runs_dir / f"run{k}/rdf.csv" for k in k_all], reference_rdf,
+                              out_json=out["json"], out_bonded=out["bonded"], out_rdf=out["rdf"],
+                              out_errors=out["errors"])
+    nn = [pd.read_csv(runs_dir / f"run{k}/nn.csv") for k in k_all if (runs_dir / f"run{k}/nn.csv").exists()]
+    if nn:
+        write_csv(out["nn"], aggregate_runs(nn))
+    else:
+        write_csv(out["nn"], pd.DataFrame(columns=["distance_nm", "density_per_nm_mean", "density_per_nm_sd",
+                                                   "n_runs"]))
+    perm = [r["permutation"] for r in per_run if r.get("frames")]
+    rows = [{"run": r["run"], **r["permutation"]} for r in per_run if r.get("frames")]
+    write_csv(out["permutation"], pd.DataFrame(rows))
+    summary["permutation"] = {
+        "events_per_entry_per_ns": mean_sd(p["events_per_entry_per_ns"] for p in perm
+                                           if p["events_per_entry_per_ns"] is not None),
+        "fraction_permuted_mean": mean_sd(p["fraction_permuted_mean"] for p in perm
+                                          if p["fraction_permuted_mean"] is not None),
+        "definition": "entry = (bead, species of its bond partners); permuted when the nearest bead of that "
+                      "species is not a bond partner; event = switch to permuted between frames",
+    }
+    summary["md"] = {k: record[k] for k in ("n_chains", "speed", "neighbour_reallocations", "runtime")}
+    write_json(out["json"], summary)
+    return summary
