@@ -49,4 +49,11 @@ UV=$(command -v uv || echo "$PY -m uv")
 say "syncing .venv with requirements/lock.txt"
 $UV pip install -q -p .venv/bin/python -r requirements/lock.txt --override requirements/overrides.txt
 $UV pip install -q -p .venv/bin/python --no-deps -e .
+# 3. GPU nodes: MAPMATTERS_GPU=cuda12 (or cuda13) adds the CUDA plugin of the locked jax -----
+if [ -n "${MAPMATTERS_GPU:-}" ]; then
+    JAXV=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('jax'))")
+    say "adding jax[$MAPMATTERS_GPU]==$JAXV (CUDA wheels from PyPI, a few GB)"
+    $UV pip install -q -p .venv/bin/python "jax[$MAPMATTERS_GPU]==$JAXV" --override requirements/overrides.txt
+    .venv/bin/python -c "import jax; print('[install] jax devices:', jax.devices())"
+fi
 say "ready: .venv/bin/snakemake, .venv/bin/pytest"

@@ -74,6 +74,7 @@ def test_ci_preset_runs_through_slurm_profile(slurm_env, tmp_path):
     submitted = text.count("has been submitted with SLURM jobid")
     logs = sorted((results / "ci/logs").rglob("*.log"))
     assert submitted >= len(logs) >= 20
+    assert {"mlp_train", "mlp_md", "mlp_analysis"} <= {log.name.split("_mace")[0] for log in logs}
     for log in logs:
         assert " slurm job " in log.read_text(), f"{log} did not run under SLURM"
 
