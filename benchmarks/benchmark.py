@@ -2,6 +2,7 @@
 """Speed of the stages that bound the study, on this machine.
 
     .venv/bin/python benchmarks/benchmark.py [--results results/ci] [--ps 20]
+    .venv/bin/python benchmarks/benchmark.py --mlp --results results/default   # MLP training
 
 Needs a finished run of the workflow at some preset (the ci preset is enough). Prints, with
 the machine named: GROMACS reference MD (ns/day), LAMMPS classical CG MD per mapping
@@ -110,31 +111,74 @@ def bench_rdf(results: Path, mapping: str) -> dict:
             "wall_s": wall, "peak_mem_mb": peak_self_mb()}
 
 
+MLP_SIZES = {  # the default and paper presets' MACE (config/config.yaml, config/presets/paper.yaml)
+    "default": {"hidden_irreps": "8x0e + 8x1o", "readout_irreps": "8x0e", "max_ell": 1,
+                "radial_mlp_hidden": [16, 16], "r_cut": 0.7},
+    "paper": {"hidden_irreps": "32x0e + 32x1o", "readout_irreps": "16x0e", "max_ell": 3,
+              "radial_mlp_hidden": [64, 64, 64], "r_cut": 0.5},
+}
+
+
+def bench_mlp_training(results: Path, mapping: str, size: str, batch: int, frames: int) -> dict:
+    """chemtrain force-matching throughput (frames/s) of the second epoch (the first compiles)."""
+    from mapmatters.mlp.train import load_frames, train
+
+    data = load_frames(results / f"hexane/cg/{mapping}.h5", max_frames=frames)
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        train(data, tmp, {**MLP_SIZES[size], "num_layers": 2, "correlation": 2},
+              {"epochs": 2, "batch_size": batch, "test_fraction": 0.0, "val_fraction": 0.0},
+              log=lines.append)
+        wall = time.perf_counter() - t0
+    fps = [float(line.split("(")[-1].split()[0]) for line in lines if " epoch 2/2 " in line]
+    return {"stage": f"MLP training ({size} MACE, {mapping}, batch {batch}, chemtrain)",
+            "frames_per_s": fps[0] if fps else float("nan"), "wall_s_2_epochs": wall,
+            "peak_mb": peak_self_mb()}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", default="results/ci", help="a finished results/<preset> folder")
     ap.add_argument("--ps", type=float, default=20.0, help="simulated ps per MD benchmark")
     ap.add_argument("--threads", type=int, default=2, help="GROMACS threads")
     ap.add_argument("--json", help="also write the numbers to this JSON file")
+    ap.add_argument("--mlp", action="store_true",
+                    help="only the MLP training throughput (default and paper MACE sizes); MD speed "
+                         "and the mace-torch comparison: benchmarks/mace_torch.py")
+    ap.add_argument("--xla-flags", default="--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false",
+                    help="XLA_FLAGS for the MLP benchmark (config mlp_runtime.xla_flags)")
     a = ap.parse_args(argv)
     results = Path(a.results)
     if not (results / "hexane/reference/production.trr").exists():
         print(f"{results} has no finished hexane reference: run the workflow first "
               f"(e.g. make study PRESET=ci).", file=sys.stderr)
         return 2
+    if a.mlp:
+        from mapmatters.mlp.runtime import configure
+
+        configure(a.xla_flags)
+        rows = [bench_mlp_training(results, "three-site", "default", 4, 60),
+                bench_mlp_training(results, "three-site", "paper", 8, 40)]
+        _print(rows, a.json)
+        return 0
     rows = [bench_gromacs(results, a.ps, a.threads)]
     for m in ("four-site", "three-site", "two-site"):
         if (results / f"hexane/classical/{m}/tables.json").exists():
             rows.append(bench_lammps(results, m, a.ps * 10))
     rows.append(bench_mapping(results, "three-site"))
     rows.append(bench_rdf(results, "three-site"))
-    print(f"machine: {machine()}")
+    _print(rows, a.json)
+    return 0
+
+
+def _print(rows, json_path=None) -> None:
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
     for r in rows:
         nums = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items() if k != "stage")
         print(f"{r['stage']}: {nums}")
-    if a.json:
-        Path(a.json).write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
-    return 0
+    if json_path:
+        Path(json_path).write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":
