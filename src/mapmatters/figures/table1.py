@@ -62,14 +62,14 @@ def render_markdown(df: pd.DataFrame, *, title: str) -> str:
     """The paper's layout: one column per variant, one block of rows per mapping."""
     variants = list(dict.fromkeys(df["variant"]))
     first = df.drop_duplicates("variant").set_index("variant")
-    head = ["mapping", "metric"] + [f"{v}<br>ν={first.loc[v, 'nu']}, L={first.loc[v, 'L']}, "
-                                    f"r_cut {first.loc[v, 'r_cut_nm']:.2f} nm" for v in variants]
+    head = ["mapping", "metric"] + [f"{v}<br>ν={first.loc[v, 'nu']}, L={first.loc[v, 'L']}" for v in variants]
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     pairs = [c.removesuffix("_err_1e-3_mean") for c in df.columns if c.endswith("_err_1e-3_mean")]
     for m in dict.fromkeys(df["mapping"]):
         sub = df[df["mapping"] == m].set_index("variant")
-        rows = [("Force RMSE (meV/Å) ↓", lambda r: _cell(r["force_rmse_mev_a"])),
-                ("Stability (ps) ↑", lambda r: _cell(r["stability_ps_mean"], r["stability_ps_sd"], "{:.0f}")),
+        rows = [("r_cut (nm), from N_avg", lambda r: _cell(r["r_cut_nm"], None, "{:.3f}")),
+                ("Force RMSE (meV/Å) ↓", lambda r: _cell(r["force_rmse_mev_a"])),
+                ("Stability (ps) ↑", lambda r: _cell(r["stability_ps_mean"], r["stability_ps_sd"])),
                 ("Speed (ns/day) ↑", lambda r: _cell(r["speed_ns_per_day"]))]
         for p in pairs:
             if sub[f"{p}_err_1e-3_mean"].notna().any():
