@@ -8,6 +8,9 @@ def all_seeds():
         for m in config["classical"].get(s, {}).get("mappings", []):
             n = config["classical"][s]["md"]["n_runs"]
             seeds[s][f"classical/{m}"] = [seed_for(s, m, "classical", str(r)) for r in range(n)]
+    for s, v, m in mlp_models():
+        # MD run k uses (md * 1000 + k) as its JAX PRNG seed (recorded per run in md/md.json)
+        seeds[s][f"mlp/{v}/{m}"] = {"train": seed_for(s, m, v, "train"), "md": seed_for(s, m, v, "md")}
     return seeds
 
 
