@@ -54,6 +54,11 @@ def plot_figure1(columns: list[dict], out_png: str, out_pdf: str | None = None, 
         ax_g.axhline(1.0, color="0.7", lw=0.6)
         ax_b.legend(fontsize=7)
         ax_g.legend(fontsize=7)
+    save_figure(fig, out_png, out_pdf, title=title)
+
+
+def save_figure(fig, out_png: str, out_pdf: str | None = None, *, title: str = "") -> None:
+    """Title, layout, and atomic PNG (150 dpi) + optional PDF; closes the figure."""
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -9,8 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..io import atomic_path  # noqa: E402
-from .figure1 import XLABEL, YLABEL, _band  # noqa: E402
+from .figure1 import XLABEL, YLABEL, _band, save_figure  # noqa: E402
 
 
 def plot_figure2(panel_a: dict, panel_b: dict, out_png: str, out_pdf: str | None = None, *,
@@ -41,12 +40,4 @@ def plot_figure2(panel_a: dict, panel_b: dict, out_png: str, out_pdf: str | None
     ax_b.set_title(f"(b) {panel_b['title']}")
     for ax in (ax_a, ax_b):
         ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=150, format="png")
-    if out_pdf:
-        with atomic_path(out_pdf) as tmp:
-            fig.savefig(tmp, format="pdf")
-    plt.close(fig)
+    save_figure(fig, out_png, out_pdf, title=title)
