@@ -28,3 +28,14 @@ rule all:
     input:
         all_targets(),
     default_target: True
+
+
+# one target per system, so each runs alone: snakemake --cores 2 hexane
+for _system in SYSTEMS:
+
+    rule:
+        name:
+            _system
+        input:
+            all_targets(_system),
+        localrule: True

@@ -3,7 +3,7 @@
 
 def figure1_models(system):
     """Result folders (below {OUT}/{system}/) of the models in Figure 1: classical, then MLPs."""
-    out = ["classical"] if system in config["classical"] else []
+    out = ["classical"] if STUDY.classical.get(system) else []
     return out + [f"mlp/{v}" for v in config["figures"]["figure1"]["mlp_variants"]]
 
 
@@ -61,14 +61,14 @@ rule figure1:
 rule classical_table:
     input:
         summaries=lambda w: expand(f"{OUT}/{w.system}/classical/{{m}}/summary.json",
-                                   m=config["classical"][w.system]["mappings"]),
+                                   m=STUDY.classical[w.system]),
         fits=lambda w: expand(f"{OUT}/{w.system}/classical/{{m}}/fit.json",
-                              m=config["classical"][w.system]["mappings"]),
+                              m=STUDY.classical[w.system]),
     output:
         csv=report(f"{OUT}/tables/classical_{{system}}.csv", caption="../report/classical_table.rst",
                    category="Tables", labels={"table": "classical models", "system": "{system}"}),
     params:
-        mappings=lambda w: config["classical"][w.system]["mappings"],
+        mappings=lambda w: STUDY.classical[w.system],
     log:
         f"{LOGS}/classical_table_{{system}}.log",
     benchmark:

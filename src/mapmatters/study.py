@@ -1,0 +1,218 @@
+"""What the workflow computes, declared once, and every cross-check of the configuration.
+
+The ``study`` block of the config is the single sheet that decides what is computed (like the
+sample sheet of a Snakemake catalogue workflow)::
+
+    study:
+      hexane:                          # a system under `systems`
+        classical: [four-site, three-site]      # mappings that get a classical (VOTCA) model
+        mlp:                                    # cross products mapping x variant that are trained
+          - {mappings: [four-site, three-site], variants: [mace-nu2-L2-N20]}
+
+Every mapping of a system is mapped and analysed on the reference. Figures and tables only
+*select* from these results: a figure that shows a model the study does not compute is a
+configuration error, never a reason to train it.
+
+Everything here is plain Python on the validated config dict, so unit tests reach it without
+Snakemake; ``workflow/rules/common.smk`` turns :class:`InputError` into a WorkflowError.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import load_system
+from .errors import InputError
+
+CONFIG = "config (config/config.yaml + --configfile/--config overrides)"
+
+# reference MD keys each system kind needs beyond the common ones (the schema lists all keys)
+REFERENCE_KEYS = {
+    "liquid": ("insert",),
+    "solvated": ("npt_equilibration_ps", "tau_p_ps", "pressure_bar"),
+}
+
+
+@dataclass
+class Study:
+    """The resolved study: systems, their mappings, and which models are built for which."""
+
+    config: dict
+    systems: dict[str, dict]                       # name -> loaded system YAML
+    classical: dict[str, list[str]] = field(default_factory=dict)   # system -> mappings
+    mlp: list[tuple[str, str, str]] = field(default_factory=list)   # (system, variant, mapping)
+
+    def mappings(self, system: str) -> list[str]:
+        return list(self.systems[system]["mappings"])
+
+    def mlp_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
+        return [t for t in self.mlp if system is None or t[0] == system]
+
+    def has_mlp(self, system: str, variant: str, mapping: str) -> bool:
+        return (system, variant, mapping) in self.mlp
+
+    def figure_enabled(self, name: str) -> bool:
+        """A figure or table is made when its system is part of this run."""
+        return self.config["figures"][name]["system"] in self.systems
+
+
+def _err(msg: str, key: str, fix: str) -> InputError:
+    return InputError(msg, file=CONFIG, key=key, fix=fix)
+
+
+def load_study(config: dict) -> Study:
+    """Load every system of ``config['systems']`` and check the config against them."""
+    systems = {}
+    for name, path in config["systems"].items():
+        if not Path(path).exists():
+            raise _err(f"system file '{path}' does not exist.", f"systems.{name}",
+                       "give the path of a system YAML, relative to the repository root.")
+        data = load_system(path)
+        if data["name"] != name:
+            raise InputError(f"key 'name' is '{data['name']}' but config 'systems' lists it as '{name}'.",
+                             file=str(path), key="name", fix="use the same name in both places.")
+        systems[name] = data
+    study = Study(config=config, systems=systems)
+    for name, system in systems.items():
+        _check_reference(config, name, system)
+    for name in config.get("study", {}):
+        if name not in systems:
+            raise _err(f"'study.{name}' names a system that is not under 'systems'.", f"study.{name}",
+                       f"add it under 'systems' or remove the block (systems: {sorted(systems)}).")
+    for name in systems:
+        decl = config.get("study", {}).get(name) or {}
+        study.classical[name] = _mappings(decl.get("classical", []), systems[name], f"study.{name}.classical")
+        if study.classical[name] and name not in config["classical"]:
+            raise _err(f"'study.{name}.classical' asks for classical models but 'classical.{name}' "
+                       "(fit and MD settings) is missing.", f"classical.{name}",
+                       "copy the hexane block under 'classical' and adapt it.")
+        for i, block in enumerate(decl.get("mlp", [])):
+            key = f"study.{name}.mlp[{i}]"
+            maps = _mappings(block["mappings"], systems[name], f"{key}.mappings")
+            known = config["mlp"].get(name, {}).get("variants", {})
+            for v in block["variants"]:
+                if v not in known:
+                    raise _err(f"'{key}.variants' names MLP variant '{v}', which is not defined under "
+                               f"'mlp.{name}.variants'.", f"{key}.variants",
+                               f"define it there or use one of {sorted(known)}.")
+                study.mlp += [(name, v, m) for m in maps]
+    study.mlp = list(dict.fromkeys(study.mlp))
+    _check_figures(study)
+    return study
+
+
+def _mappings(names, system: dict, key: str) -> list[str]:
+    known = list(system["mappings"])
+    for m in names:
+        if m not in known:
+            raise _err(f"'{key}' names '{m}', which is not a mapping of system '{system['name']}'.", key,
+                       f"use mappings of that system: {', '.join(known)}.")
+    return list(names)
+
+
+def _check_reference(config: dict, name: str, system: dict) -> None:
+    ref = config["reference"].get(name)
+    if ref is None:
+        raise _err(f"key 'reference.{name}' is missing.", f"reference.{name}",
+                   "add the reference MD parameters of this system (copy a block in config/config.yaml).")
+    for k in REFERENCE_KEYS[system["kind"]]:
+        if k not in ref:
+            raise _err(f"'reference.{name}.{k}' is missing; a '{system['kind']}' system needs it.",
+                       f"reference.{name}.{k}", "add it (see workflow/schemas/config.schema.yaml).")
+    steps = ref["production_ps"] / ref["dt_ps"]
+    if abs(steps - round(steps)) > 1e-6 or round(steps) % ref["output_every_steps"]:
+        raise _err(f"production_ps / dt_ps = {steps:g} steps is not a multiple of output_every_steps "
+                   f"({ref['output_every_steps']}).", f"reference.{name}",
+                   "choose a production length that is a whole number of output intervals.")
+
+
+def _check_figures(study: Study) -> None:
+    f = study.config["figures"]
+    sel = {
+        "figure1": [(v, m) for m in f["figure1"]["mappings"] for v in f["figure1"]["mlp_variants"]],
+        "figure2": [(v, m) for m in (f["figure2"]["angle_mapping"], f["figure2"]["rdf_mapping"])
+                    for v in f["figure2"]["variants"]],
+        "table1": [(v, m) for m in f["table1"]["mappings"] for v in f["table1"]["variants"]],
+    }
+    for fig, pairs in sel.items():
+        system = f[fig]["system"]
+        if system not in study.systems:
+            continue
+        for v, m in pairs:
+            _mappings([m], study.systems[system], f"figures.{fig}")
+            if not study.has_mlp(system, v, m):
+                raise _err(f"'figures.{fig}' shows MLP variant '{v}' on mapping '{m}', which "
+                           f"'study.{system}.mlp' does not compute.", f"figures.{fig}",
+                           f"add ({m}, {v}) to 'study.{system}.mlp' or remove it from the figure "
+                           "(figures select from results, they do not decide what is trained).")
+    f1 = f["figure1"]
+    if f1["system"] in study.systems:
+        for m in f1["mappings"]:
+            if m not in study.classical.get(f1["system"], []):
+                raise _err(f"'figures.figure1' shows mapping '{m}', which has no classical model in "
+                           f"'study.{f1['system']}.classical'.", "figures.figure1.mappings",
+                           f"add '{m}' to 'study.{f1['system']}.classical' or drop it from Figure 1.")
+
+
+def seeds(study: Study, seed_for) -> dict:
+    """Every seed of the run, per system and stage (``seed_for(*labels)`` derives one)."""
+    out = {}
+    for s in study.systems:
+        out[s] = {stage: seed_for(s, stage) for stage in ("insert", "equilibrate", "production")}
+        for m in study.classical[s]:
+            n = study.config["classical"][s]["md"]["n_runs"]
+            out[s][f"classical/{m}"] = [seed_for(s, m, "classical", str(r)) for r in range(n)]
+    for s, v, m in study.mlp:
+        # MD run k uses (md * 1000 + k) as its JAX PRNG seed (recorded per run in md/md.json)
+        out[s][f"mlp/{v}/{m}"] = {"train": seed_for(s, m, v, "train"), "md": seed_for(s, m, v, "md")}
+    return out
+
+
+def targets(study: Study, out: str, system: str | None = None) -> list[str]:
+    """Every final output of the run (or of one system), in a stable order.
+
+    Per mapping: the CG dataset's checks and the reference distributions; per declared model its
+    summary; the figures and tables whose system is part of the run (all of them when
+    ``system`` is None).
+    """
+    files = []
+    for s in ([system] if system else study.systems):
+        files.append(f"{out}/{s}/reference/summary.json")
+        for m in study.mappings(s):
+            files += [f"{out}/{s}/cg/{m}.stats.json", f"{out}/{s}/analysis/reference/{m}/distributions.png"]
+        for m in study.classical[s]:
+            files += [f"{out}/{s}/classical/{m}/summary.json", f"{out}/{s}/classical/{m}/potentials.png"]
+        if study.classical[s]:
+            files.append(f"{out}/tables/classical_{s}.csv")
+        for _, v, m in study.mlp_models(s):
+            files += [f"{out}/{s}/mlp/{v}/{m}/summary.json", f"{out}/{s}/analysis/reference/{m}/permutation.json"]
+    figs = study.config["figures"]
+    mine = (lambda name: study.figure_enabled(name) and (system is None or figs[name]["system"] == system))
+    if mine("figure1"):
+        files += [f"{out}/figures/figure1.png", f"{out}/figures/figure1.pdf"]
+    if mine("figure2"):
+        files.append(f"{out}/figures/figure2.png")
+    if mine("table1"):
+        files += [f"{out}/tables/table1.csv", f"{out}/tables/table1.md"]
+    if study.mlp_models(system):
+        files.append(f"{out}/tables/permutations.csv")
+    files.append(f"{out}/provenance.json")
+    return list(dict.fromkeys(files))
+
+
+def preset_banner(study: Study, out: str) -> str:
+    """What this run computes, printed first (also in a dry run)."""
+    cfg = study.config
+    lines = [f"mapmatters: preset '{cfg['preset']}', outputs in {out}/"]
+    for s, system in study.systems.items():
+        p = cfg["reference"][s]
+        n_out = round(p["production_ps"] / p["dt_ps"] / p["output_every_steps"])
+        lines.append(f"  {s} ({system['kind']}) reference: production {p['production_ps'] / 1000:g} ns at dt "
+                     f"{p['dt_ps'] * 1000:g} fs, positions+forces every {p['output_every_steps']} steps = "
+                     f"{n_out} frames; equilibration {p['equilibration_ps']:g} ps; {p['temperature_K']:g} K")
+        lines.append(f"    mappings: {', '.join(study.mappings(s))}")
+        if study.classical[s]:
+            lines.append(f"    classical models: {', '.join(study.classical[s])}")
+        if study.mlp_models(s):
+            lines.append(f"    MLP models: {len(study.mlp_models(s))} (variant x mapping)")
+    return "\n".join(lines)
