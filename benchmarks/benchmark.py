@@ -80,7 +80,7 @@ def bench_lammps(results: Path, mapping: str, ps: float) -> dict:
 
 
 def bench_mapping(results: Path, mapping: str) -> dict:
-    from mapmatters.config import load_system
+    from mapmatters.system import load_system
     from mapmatters.mapping import load_mappings
     from mapmatters.mapping.trajectory import map_trajectory
 

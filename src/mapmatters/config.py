@@ -1,5 +1,5 @@
-"""Configuration: schema validation with messages that name the file and the key, system
-loading, and the per-stage seeds."""
+"""Configuration: schema validation with messages that name the file and the key, the
+per-stage seeds, and defaults for config dicts. (Systems load in :mod:`mapmatters.system`.)"""
 from __future__ import annotations
 
 import hashlib
@@ -42,26 +42,6 @@ def validate(data, schema_name: str, *, source: str) -> None:
         raise InputError("does not match the schema " f"workflow/schemas/{schema_name}:\n  " +
                          "\n  ".join(errors), file=source,
                          fix="correct the key(s) above; the schema documents each one.")
-
-
-def load_system(path: str | Path) -> dict:
-    """Load, schema-validate and cross-check a system YAML (mappings included)."""
-    from .mapping.spec import load_mappings
-
-    data = load_yaml(path)
-    validate(data, "system.schema.yaml", source=str(path))
-    names = [a["name"] for a in data["molecule"]["atoms"]]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise InputError(f"atom name(s) {dup} appear more than once.", file=str(path),
-                         key="molecule.atoms", fix="give every atom of the molecule its own name.")
-    for i, (a, b) in enumerate(data["molecule"]["bonds"]):
-        for x in (a, b):
-            if x not in names:
-                raise InputError(f"bond names unknown atom '{x}'.", file=str(path),
-                                 key=f"molecule.bonds[{i}]", fix="use atom names from molecule.atoms.")
-    load_mappings(data, source=str(path))
-    return data
 
 
 def stage_seed(master: int, *labels) -> int:

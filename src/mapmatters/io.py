@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -65,3 +66,27 @@ def load_yaml(path: str | os.PathLike):
             return yaml.safe_load(fh)
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML ({exc}).", file=str(path)) from exc
+
+
+def open_universe(tpr: str, trr: str):
+    """An MDAnalysis Universe of ``tpr`` + ``trr`` with a clear error for bad pairs.
+
+    MDAnalysis works in Angstrom (positions) and kJ/mol/A (forces): callers convert back to
+    GROMACS units at this edge (:mod:`mapmatters.units`)."""
+    import MDAnalysis as mda
+
+    from .errors import InputError
+
+    for p in (tpr, trr):
+        if not Path(p).exists():
+            raise InputError("file not found.", file=str(p))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            u = mda.Universe(str(tpr), str(trr))
+        except ValueError as exc:
+            if "atoms" in str(exc).lower():
+                raise InputError(f"the trajectory and the topology {tpr} do not match ({exc}).",
+                                 file=str(trr), fix="map a trajectory with the .tpr that produced it.") from exc
+            raise
+    return u

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import load_system
+from .system import load_system
 from .errors import InputError
 
 CONFIG = "config (config/config.yaml + --configfile/--config overrides)"

@@ -88,7 +88,7 @@ def test_rerun_is_a_no_op(ci_run):
 def test_trajectory_without_forces_is_rejected(ci_run, tmp_path):
     import MDAnalysis as mda
 
-    from mapmatters.config import load_system
+    from mapmatters.system import load_system
     from mapmatters.mapping import load_mappings
     from mapmatters.mapping.trajectory import map_trajectory
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 from mapmatters.cgdata import CGDataset
-from mapmatters.config import load_system
+from mapmatters.system import load_system
 from mapmatters.mapping import load_mappings
 from mapmatters.mapping.trajectory import map_trajectory
 

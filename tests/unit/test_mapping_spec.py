@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from mapmatters.config import load_system
+from mapmatters.system import load_system
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 from mapmatters.mapping import load_mappings, parse_mapping

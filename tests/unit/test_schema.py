@@ -4,7 +4,8 @@ import copy
 import pytest
 import yaml
 
-from mapmatters.config import SCHEMAS, load_system, schema_errors, stage_seed
+from mapmatters.config import SCHEMAS, schema_errors, stage_seed
+from mapmatters.system import load_system
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 

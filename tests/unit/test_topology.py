@@ -1,5 +1,5 @@
 """Angles, dihedrals and 1-4 pairs derived from the bond graph; hexane counts by hand."""
-from mapmatters.config import load_system
+from mapmatters.system import load_system
 from mapmatters.reference import topology
 
 

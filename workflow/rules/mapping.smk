@@ -1,15 +1,16 @@
-# Atomistic reference -> CG dataset (COM positions, summed forces), one per mapping.
+# Atomistic reference -> CG dataset (COM positions, summed forces), one per mapping. A mapping's
+# dataset depends on the reference and on that mapping's own definition only.
 
 
 rule map_reference:
     input:
-        system=lambda w: config["systems"][w.system],
         tpr=rules.reference_production.output.tpr,
         trr=rules.reference_production.output.trr,
     output:
         h5=f"{OUT}/{{system}}/cg/{{mapping}}.h5",
         stats=f"{OUT}/{{system}}/cg/{{mapping}}.stats.json",
     params:
+        definition=lambda w: mapping_definition(SYSTEMS[w.system], w.mapping),
         chunk=config["mapping"]["chunk_frames"],
     log:
         f"{LOGS}/{{system}}/map_reference_{{mapping}}.log",

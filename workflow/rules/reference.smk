@@ -1,13 +1,26 @@
-# Atomistic reference MD with GROMACS: topology, box, minimisation, NVT equilibration,
-# NVT production (positions + forces, resumable from checkpoints).
+# Atomistic reference MD with GROMACS: topology and box (a liquid from its atom list, or a
+# molecule built from its sequence and solvated), minimisation, equilibration, NVT production
+# (positions + forces, resumable from checkpoints). Every rule takes the system's reference
+# definition as a parameter, not the system file: editing a mapping reruns nothing here.
+
+
+def reference_definition_of(wildcards):
+    return reference_definition(SYSTEMS[wildcards.system])
+
+
+def systems_of_kind(kind):
+    names = [s for s, d in SYSTEMS.items() if d["kind"] == kind]
+    return "|".join(names) if names else "(?!)"
 
 
 rule reference_topology:
-    input:
-        system=lambda w: config["systems"][w.system],
     output:
         top=f"{OUT}/{{system}}/reference/topol.top",
         itp=f"{OUT}/{{system}}/reference/molecule.itp",
+    params:
+        definition=reference_definition_of,
+    wildcard_constraints:
+        system=systems_of_kind("liquid"),
     log:
         f"{LOGS}/{{system}}/reference_topology.log",
     benchmark:
@@ -24,13 +37,15 @@ rule reference_topology:
 
 rule reference_box:
     input:
-        system=lambda w: config["systems"][w.system],
         structure=lambda w: SYSTEMS[w.system]["molecule"]["structure"],
     output:
         gro=f"{OUT}/{{system}}/reference/box.gro",
     params:
+        definition=reference_definition_of,
         ref=ref_params,
         seed=lambda w: seed_for(w.system, "insert"),
+    wildcard_constraints:
+        system=systems_of_kind("liquid"),
     log:
         f"{LOGS}/{{system}}/reference_box.log",
     benchmark:
@@ -45,10 +60,35 @@ rule reference_box:
         "../scripts/reference_box.py"
 
 
+rule reference_solvate:
+    output:
+        gro=f"{OUT}/{{system}}/reference/box.gro",
+        top=f"{OUT}/{{system}}/reference/topol.top",
+    params:
+        definition=reference_definition_of,
+        ref=ref_params,
+        seed=lambda w: seed_for(w.system, "insert"),
+        workdir=lambda w: f"{OUT}/{w.system}/reference/work/build",
+    wildcard_constraints:
+        system=systems_of_kind("solvated"),
+    log:
+        f"{LOGS}/{{system}}/reference_solvate.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_solvate.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/reference.yaml"
+    script:
+        "../scripts/reference_solvate.py"
+
+
 rule reference_minimise:
     input:
-        gro=rules.reference_box.output.gro,
-        top=rules.reference_topology.output.top,
+        gro=f"{OUT}/{{system}}/reference/box.gro",
+        top=f"{OUT}/{{system}}/reference/topol.top",
     output:
         gro=f"{OUT}/{{system}}/reference/em.gro",
     params:
@@ -71,12 +111,13 @@ rule reference_minimise:
 rule reference_equilibrate:
     input:
         gro=rules.reference_minimise.output.gro,
-        top=rules.reference_topology.output.top,
+        top=f"{OUT}/{{system}}/reference/topol.top",
     output:
         gro=f"{OUT}/{{system}}/reference/equil.gro",
         cpt=f"{OUT}/{{system}}/reference/equil.cpt",
     params:
         ref=ref_params,
+        kind=lambda w: SYSTEMS[w.system]["kind"],
         seed=lambda w: seed_for(w.system, "equilibrate"),
         workdir=lambda w: f"{OUT}/{w.system}/reference/work/equil",
     log:
@@ -86,7 +127,8 @@ rule reference_equilibrate:
     threads: lambda w: config["reference"][w.system]["threads"]
     resources:
         mem_mb=2000,
-        runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["equilibration_ps"]),
+        runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["equilibration_ps"]
+                                         + config["reference"][w.system].get("npt_equilibration_ps", 0)),
     conda:
         "../../envs/reference.yaml"
     script:
@@ -97,14 +139,15 @@ rule reference_production:
     input:
         gro=rules.reference_equilibrate.output.gro,
         cpt=rules.reference_equilibrate.output.cpt,
-        top=rules.reference_topology.output.top,
-        itp=rules.reference_topology.output.itp,
+        top=f"{OUT}/{{system}}/reference/topol.top",
     output:
         tpr=f"{OUT}/{{system}}/reference/production.tpr",
         trr=f"{OUT}/{{system}}/reference/production.trr",
         edr=f"{OUT}/{{system}}/reference/production.edr",
     params:
         ref=ref_params,
+        kind=lambda w: SYSTEMS[w.system]["kind"],
+        solute=lambda w: SYSTEMS[w.system]["molecule"]["name"] if SYSTEMS[w.system]["kind"] == "solvated" else None,
         seed=lambda w: seed_for(w.system, "production"),
         workdir=lambda w: f"{OUT}/{w.system}/reference/work/production",
     log:
@@ -126,12 +169,11 @@ rule reference_summary:
         tpr=rules.reference_production.output.tpr,
         trr=rules.reference_production.output.trr,
         edr=rules.reference_production.output.edr,
-        stats=lambda w: expand(f"{OUT}/{w.system}/cg/{{mapping}}.stats.json", mapping=mappings_of(w.system)),
     output:
         json=f"{OUT}/{{system}}/reference/summary.json",
     params:
         ref=ref_params,
-        mappings=lambda w: mappings_of(w.system),
+        definition=reference_definition_of,
         workdir=lambda w: f"{OUT}/{w.system}/reference/work/summary",
     log:
         f"{LOGS}/{{system}}/reference_summary.log",

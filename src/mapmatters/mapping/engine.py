@@ -2,9 +2,10 @@
 
     R_I = sum_{i in I} (m_i / M_I) r_i          f_I = sum_{i in I} f_i
 
-Atoms in no bead are dropped. Centres are computed from minimum-image displacements to
-the bead's first atom, so a molecule split by the periodic box maps correctly; the
-resulting positions are wrapped into the primary cell. All arrays are in GROMACS units
+Atoms in no bead are dropped (solvent too). Centres are computed from minimum-image
+displacements to the bead's first atom, so a molecule split by the periodic box maps
+correctly; the resulting positions are wrapped into the primary cell. Free-space data (a
+solute whose solvent is dropped) are mapped from molecules made whole first, without a box. All arrays are in GROMACS units
 (nm, kJ/mol/nm, amu) and are processed a chunk of frames at a time.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import minimum_image, wrap
 from .spec import MappingSpec
 
 
@@ -47,12 +49,15 @@ class CGMap:
 
 
 def build_cgmap(spec: MappingSpec, *, names, masses, molnums, moltypes, molecule_type: str,
-                topology: str = "<topology>", source: str = "<config>") -> CGMap:
+                resindices=None, topology: str = "<topology>", source: str = "<config>") -> CGMap:
     """Apply ``spec`` to every molecule of type ``molecule_type`` in a topology.
 
-    ``names``, ``masses``, ``molnums`` and ``moltypes`` are per-atom arrays as read from
-    the GROMACS run input (.tpr). Raises :class:`InputError` for a molecule type that is
-    not there, atom names the molecule lacks, repeated atom names, or non-positive masses.
+    ``names``, ``masses``, ``molnums``, ``moltypes`` (and ``resindices``, needed by beads
+    made from residue templates) are per-atom arrays as read from the GROMACS run input
+    (.tpr). Beads select atoms by name in the molecule (flat mappings: names must be unique)
+    or by (residue of the molecule, name) (templates). Raises :class:`InputError` for a
+    molecule type that is not there, atom names the molecule lacks, repeated atom names, or
+    non-positive masses.
     """
     names = np.asarray(names).astype(str)
     masses = np.asarray(masses, dtype=np.float64)
@@ -69,24 +74,34 @@ def build_cgmap(spec: MappingSpec, *, names, masses, molnums, moltypes, molecule
     atom_index, ref_atom, weights, starts = [], [], [], []
     species, bead_names, bead_masses, bead_mol, bonds = [], [], [], [], []
     sp_ids = spec.species_ids
+    by_residue = any(b.residue is not None for b in spec.beads)
+    if by_residue and resindices is None:
+        raise ValueError("a mapping from residue templates needs per-atom residue indices")
     for m, mol in enumerate(mol_ids):
         idx = np.flatnonzero(molnums == mol)
-        local = {}
-        for i in idx:
-            if names[i] in local:
-                raise InputError(f"atom name '{names[i]}' appears twice in molecule {m + 1}; "
-                                 "mapping by name needs unique names.", file=topology,
-                                 fix="give every atom of the molecule its own name.")
-            local[names[i]] = i
+        if by_residue:
+            _, local_res = np.unique(np.asarray(resindices)[idx], return_inverse=True)
+            local = {(int(r), names[i]): i for r, i in zip(local_res, idx)}
+        else:
+            local = {}
+            for i in idx:
+                if names[i] in local:
+                    raise InputError(f"atom name '{names[i]}' appears twice in molecule {m + 1}; "
+                                     "mapping by bare names needs unique names.", file=topology,
+                                     key=f"mappings.{spec.name}",
+                                     fix="write the mapping as per-residue templates ('residues:').")
+                local[names[i]] = i
         first_bead = len(starts)
         for ib, bead in enumerate(spec.beads):
-            missing = [a for a in bead.atoms if a not in local]
+            keys = [a if bead.residue is None else (bead.residue, a) for a in bead.atoms]
+            missing = [a for a, k in zip(bead.atoms, keys) if k not in local]
             if missing:
                 raise InputError(f"bead '{bead.name}' names atom(s) {missing} that molecule {m + 1} "
-                                 f"('{molecule_type}') does not have in {topology}.", file=source,
+                                 f"('{molecule_type}'{'' if bead.residue is None else f', residue {bead.residue + 1}'}) "
+                                 f"does not have in {topology}.", file=source,
                                  key=f"mappings.{spec.name}.beads[{ib}].atoms",
-                                 fix=f"use atom names of the molecule: {', '.join(sorted(local))}.")
-            ai = np.array([local[a] for a in bead.atoms], dtype=np.int64)
+                                 fix=f"use atom names of the molecule: {', '.join(sorted(map(str, local)))}.")
+            ai = np.array([local[k] for k in keys], dtype=np.int64)
             mi = masses[ai]
             if np.any(mi <= 0):
                 raise InputError(f"bead '{bead.name}' contains atoms with non-positive mass "
@@ -111,32 +126,6 @@ def build_cgmap(spec: MappingSpec, *, names, masses, molnums, moltypes, molecule
                  masses=np.asarray(bead_masses, dtype=np.float64),
                  molecule=np.asarray(bead_mol, dtype=np.int32),
                  bonds=np.asarray(bonds, dtype=np.int64).reshape(-1, 2))
-
-
-def minimum_image(d: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Minimum-image displacements for boxes given as row vectors (GROMACS convention).
-
-    ``d`` has shape (F, K, 3) and ``box`` (F, 3, 3), lower-triangular as GROMACS writes it
-    (a along x, b in the xy plane). Shifts are removed along c, then b, then a, which is
-    exact for rectangular boxes and for GROMACS' restricted triclinic boxes as long as the
-    true displacement is shorter than half the shortest box height.
-    """
-    d = np.array(d, dtype=np.float64, copy=True)
-    box = np.asarray(box, dtype=np.float64)
-    for k in (2, 1, 0):
-        vec = box[:, k, :]                           # (F, 3)
-        length = vec[:, k]                           # box height along axis k
-        shift = np.rint(d[..., k] / length[:, None])  # (F, K)
-        d -= shift[..., None] * vec[:, None, :]
-    return d
-
-
-def wrap(x: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Wrap positions (F, N, 3) into the primary cell of ``box`` (F, 3, 3)."""
-    box = np.asarray(box, dtype=np.float64)
-    frac = np.einsum("fnj,fjk->fnk", x, np.linalg.inv(box))
-    frac -= np.floor(frac)
-    return np.einsum("fnk,fkj->fnj", frac, box)
 
 
 def map_positions(cg: CGMap, positions: np.ndarray, box: np.ndarray | None) -> np.ndarray:

@@ -7,61 +7,69 @@ from __future__ import annotations
 
 import sys
 import time as _time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..cgdata import CGWriter, topology_from_cgmap
 from ..errors import InputError
-from ..io import atomic_path
+from ..geometry import make_whole_along, spanning_tree_edges
+from ..io import atomic_path, open_universe
+from ..units import ANGSTROM_PER_NM
 from .engine import CGMap, build_cgmap, map_forces, map_positions
 from .spec import MappingSpec
 
-ANGSTROM_PER_NM = 10.0
-
-
-def open_universe(tpr: str, trr: str):
-    """An MDAnalysis Universe of ``tpr`` + ``trr`` with a clear error for bad pairs."""
-    import MDAnalysis as mda
-
-    for p in (tpr, trr):
-        if not Path(p).exists():
-            raise InputError("file not found.", file=str(p))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            u = mda.Universe(str(tpr), str(trr))
-        except ValueError as exc:
-            if "atoms" in str(exc).lower():
-                raise InputError(f"the trajectory and the topology {tpr} do not match ({exc}).",
-                                 file=str(trr), fix="map a trajectory with the .tpr that produced it.") from exc
-            raise
-    return u
-
 
 def topology_arrays(u) -> dict:
-    """Per-atom names, masses, molecule numbers and molecule types from a .tpr Universe."""
+    """Per-atom names, masses, molecule numbers, molecule types and residue indices from a .tpr
+    Universe."""
     a = u.atoms
-    return {"names": a.names, "masses": a.masses, "molnums": a.molnums, "moltypes": a.moltypes}
+    return {"names": a.names, "masses": a.masses, "molnums": a.molnums, "moltypes": a.moltypes,
+            "resindices": a.resindices}
 
 
-def map_trajectory(tpr: str, trr: str, spec: MappingSpec, *, molecule_type: str, out: str,
-                   system: str, chunk_frames: int = 500, source: str = "<config>",
-                   stride: int = 1, log=sys.stderr) -> dict:
+class _Whole:
+    """Makes the mapped molecules whole along their chemical bonds (free-space data): each atom
+    is put at the minimum image of its parent on a spanning tree of the molecule's bonds, so
+    molecules longer than half the box come out whole too."""
+
+    def __init__(self, u, cg: CGMap):
+        mol_atoms = np.unique(cg.atom_index)
+        self.atoms = np.flatnonzero(np.isin(u.atoms.molnums, u.atoms.molnums[mol_atoms]))
+        pos = {int(a): k for k, a in enumerate(self.atoms)}
+        bonds = np.array([(pos[int(i)], pos[int(j)]) for i, j in u.bonds.indices
+                          if int(i) in pos and int(j) in pos], dtype=np.int64).reshape(-1, 2)
+        self.edges = spanning_tree_edges(len(self.atoms), bonds, forest=True)
+
+    def __call__(self, x: np.ndarray, box: np.ndarray) -> np.ndarray:
+        x = np.array(x, dtype=np.float64, copy=True)
+        x[:, self.atoms] = make_whole_along(x[:, self.atoms], box, self.edges)
+        return x
+
+
+def map_trajectory(tpr: str, trr: str, spec: MappingSpec, *, system: dict, out: str,
+                   chunk_frames: int = 500, source: str = "<config>", stride: int = 1,
+                   log=sys.stderr) -> dict:
     """Map every ``stride``-th frame of ``trr`` with ``spec`` and write the CG dataset ``out``.
 
+    ``system`` is the loaded system YAML: its molecule type is mapped, and its kind decides
+    whether the CG data are periodic (liquids) or free space (a solvated molecule: solvent
+    dropped, molecules made whole along their bonds, no box).
     Returns statistics: frame count, time range and the force-sum check (per molecule and
     frame, the summed CG forces minus the summed forces of the atoms the mapping keeps).
     The output appears only when the whole trajectory has been mapped.
     """
     u = open_universe(tpr, trr)
+    molecule_type = system["molecule"]["name"]
     cg = build_cgmap(spec, **topology_arrays(u), molecule_type=molecule_type, topology=str(tpr),
                      source=source)
     top = topology_from_cgmap(cg)
-    periodic = u.dimensions is not None
+    periodic = bool(system.get("periodic", True))
+    if u.dimensions is None and periodic:
+        raise InputError("the trajectory has no box, but the system is periodic.", file=str(trr))
+    whole = None if periodic else _Whole(u, cg)
     n_frames_total = len(u.trajectory)
-    attrs = {"system": system, "mapping": spec.name, "n_molecules": cg.n_molecules,
+    attrs = {"system": system["name"], "mapping": spec.name, "n_molecules": cg.n_molecules,
              "beads_per_molecule": spec.n_beads, "observable_kind": spec.observable_kind or "",
              "observable_beads": np.asarray(spec.observable_beads, dtype=np.int64),
              "source_tpr": str(tpr), "source_trr": str(trr), "description": spec.description}
@@ -78,14 +86,14 @@ def map_trajectory(tpr: str, trr: str, spec: MappingSpec, *, molecule_type: str,
                 if not ts.has_positions:
                     raise InputError(f"frame at t = {ts.time} ps has no positions.", file=str(trr),
                                      fix="write positions with forces: set nstxout = nstfout in the .mdp.")
-                box = ts.triclinic_dimensions / ANGSTROM_PER_NM if periodic else np.eye(3) * 0.0
+                box = ts.triclinic_dimensions / ANGSTROM_PER_NM
                 buf.add(ts.positions / ANGSTROM_PER_NM, ts.forces * ANGSTROM_PER_NM, box, ts.time,
                         ts.data.get("step", ts.frame))
                 if len(buf) >= chunk_frames:
-                    done += _flush(buf, cg, w, stats, periodic)
+                    done += _flush(buf, cg, w, stats, whole)
                     _progress(log, done, n_frames_total // stride, t0)
             if len(buf):
-                done += _flush(buf, cg, w, stats, periodic)
+                done += _flush(buf, cg, w, stats, whole)
                 _progress(log, done, n_frames_total // stride, t0)
     if done == 0:
         raise InputError("the trajectory has no frames.", file=str(trr))
@@ -114,9 +122,13 @@ class _Buffer:
         return out
 
 
-def _flush(buf: _Buffer, cg: CGMap, w: CGWriter, stats: "_ForceSumCheck", periodic: bool) -> int:
+def _flush(buf: _Buffer, cg: CGMap, w: CGWriter, stats: "_ForceSumCheck", whole: "_Whole | None") -> int:
     x, f, box, t, step = buf.take()
-    pos = map_positions(cg, x, box if periodic else None)
+    if whole is None:        # periodic CG data
+        pos = map_positions(cg, x, box)
+    else:                    # free space: whole molecules, no box
+        pos = map_positions(cg, whole(x, box), None)
+        box = np.zeros_like(box)
     frc = map_forces(cg, f)
     stats.update(f, frc)
     w.append(pos.astype(np.float32), frc.astype(np.float32), box.astype(np.float32), t, step)

@@ -1,12 +1,13 @@
-"""The reference protocol, stage by stage: topology, box, minimisation, NVT equilibration,
-NVT production (resumable from GROMACS checkpoints), and the summary of the run.
+"""The reference protocol, stage by stage: topology and box (a liquid written atom by atom, or
+a molecule built from its sequence and solvated), minimisation, equilibration (NVT; then NPT
+for solvated systems), NVT production (resumable from GROMACS checkpoints), and the summary.
 
-Each function takes paths and parameters (from the preset) and writes its outputs
-atomically; the Snakemake rules only call these.
+Each function takes paths, the system's *definition* (:func:`mapmatters.system.reference_definition`:
+what defines the reference, never its mappings) and parameters (from the preset), and writes
+its outputs atomically; the Snakemake rules only call these.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -27,7 +28,55 @@ def write_topology(system: dict, top_out: str, itp_out: str) -> None:
     write_text(itp_out, itp)
     rel = os.path.relpath(itp_out, Path(top_out).parent)
     write_text(top_out, topology.system_top(mol["forcefield"], rel, mol["name"],
-                                            system["box"]["n_molecules"], system["description"]))
+                                            system["box"]["n_molecules"], system["name"]))
+
+
+def build_solvated(system: dict, params: dict, out_gro: str, out_top: str, *, seed: int, workdir: str,
+                   log: str) -> dict:
+    """A molecule built from its sequence, in a box of water, neutralised when charged.
+
+    Start structure from ``molecule.conformation`` (:mod:`.peptide`), hydrogens and topology by
+    ``pdb2gmx -ignh`` (force field and water model from the system), ``editconf`` (box shape and
+    margin), ``solvate`` and, when the net charge is not zero, ``genion -neutral``. The topology
+    and structure move into place only when every step has run.
+    """
+    from .peptide import write_peptide_pdb
+
+    mol, box = system["molecule"], system["box"]
+    work = Path(workdir)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    conf = mol["conformation"]
+    write_peptide_pdb(work / "start.pdb", mol["sequence"], (conf["phi_deg"], conf["psi_deg"]))
+    gromacs.pdb2gmx(str(work / "start.pdb"), mol["forcefield"], mol["water"], str(work / "molecule.gro"),
+                    str(work / "topol.top"), workdir=str(work), log=log)
+    edge = gromacs.editconf_box(str(work / "molecule.gro"), str(work / "boxed.gro"), box["margin_nm"],
+                                box["shape"], log=log)
+    n_water = gromacs.solvate(str(work / "boxed.gro"), str(work / "topol.top"), str(work / "solvated.gro"),
+                              mol["water"], log=log)
+    write_text(work / "ions.mdp", mdp.minimisation_mdp(params["cutoff_nm"], 0))
+    ions = mol.get("ions", {})
+    n_ions = gromacs.genion_neutral(str(work / "solvated.gro"), str(work / "topol.top"), str(work / "ions.gro"),
+                                    mdp=str(work / "ions.mdp"), workdir=str(work), log=log, seed=seed,
+                                    pname=ions.get("positive", "K"), nname=ions.get("negative", "CL"))
+    moltype = gromacs.peptide_moleculetype(work / "topol.top")
+    if moltype != mol["name"]:
+        from ..errors import InputError
+
+        raise InputError(f"pdb2gmx named the molecule type '{moltype}', but molecule.name is '{mol['name']}'.",
+                         key="molecule.name", fix=f"set molecule.name: {moltype}")
+    out_dir = Path(out_top).parent
+    for extra in work.glob("posre*.itp"):       # included by topol.top (under #ifdef POSRES)
+        shutil.copyfile(extra, out_dir / extra.name)
+    for src, dst in ((work / "ions.gro", out_gro), (work / "topol.top", out_top)):
+        shutil.copyfile(src, str(dst) + ".tmp")
+        os.replace(str(dst) + ".tmp", dst)
+    info = {"box_nm": [float(v) for v in edge], "n_water": n_water, "n_ions": n_ions,
+            "n_atoms": gromacs.gro_atom_count(out_gro), "molecule_type": moltype}
+    with open(log, "a") as fh:
+        fh.write(f"[build_solvated] {info}\n")
+    return info
 
 
 def build_box(system: dict, params: dict, out: str, *, seed: int, log: str) -> None:
@@ -52,28 +101,48 @@ def _steps(ps: float, dt_ps: float) -> int:
     return int(round(ps / dt_ps))
 
 
-def equilibrate(structure: str, top: str, params: dict, out_gro: str, out_cpt: str, *, seed: int,
+def thermostat_groups(kind: str) -> str:
+    """v-rescale groups: the whole liquid, or solute and solvent apart (the authors' choice)."""
+    return "System" if kind == "liquid" else "Protein Non-Protein"
+
+
+def equilibrate(structure: str, top: str, params: dict, out_gro: str, out_cpt: str, *, kind: str, seed: int,
                 workdir: str, log: str) -> None:
-    """NVT equilibration with velocities drawn at the target temperature."""
+    """NVT equilibration with velocities drawn at the target temperature; for solvated systems
+    then NPT (C-rescale) at ``pressure_bar`` so the water reaches its density."""
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    text = mdp.nvt_mdp(cutoff_nm=params["cutoff_nm"], dt_ps=params["dt_ps"],
-                       nsteps=_steps(params["equilibration_ps"], params["dt_ps"]),
-                       temperature_K=params["temperature_K"], tau_t_ps=params["tau_t_ps"],
-                       output_every_steps=params["output_every_steps"], seed=seed,
-                       generate_velocities=True, write_forces=False)
+    groups = thermostat_groups(kind)
+    common = dict(cutoff_nm=params["cutoff_nm"], dt_ps=params["dt_ps"], temperature_K=params["temperature_K"],
+                  tau_t_ps=params["tau_t_ps"], output_every_steps=params["output_every_steps"], seed=seed,
+                  tc_grps=groups)
+    text = mdp.nvt_mdp(nsteps=_steps(params["equilibration_ps"], params["dt_ps"]), generate_velocities=True,
+                       write_forces=False, **common)
     write_text(work / "equil.mdp", text)
     gromacs.grompp(str(work / "equil.mdp"), structure, top, str(work / "equil.tpr"), log=log)
     gromacs.mdrun(str(work / "equil"), threads=params["threads"], log=log)
-    shutil.copyfile(work / "equil.gro", str(out_gro) + ".tmp")
-    shutil.copyfile(work / "equil.cpt", str(out_cpt) + ".tmp")
+    last = "equil"
+    if kind == "solvated":
+        text = mdp.npt_mdp(nsteps=_steps(params["npt_equilibration_ps"], params["dt_ps"]),
+                           generate_velocities=False, tau_p_ps=params["tau_p_ps"], ref_p_bar=params["pressure_bar"],
+                           **common)
+        write_text(work / "npt.mdp", text)
+        gromacs.grompp(str(work / "npt.mdp"), str(work / "equil.gro"), top, str(work / "npt.tpr"), log=log,
+                       checkpoint=str(work / "equil.cpt"))
+        gromacs.mdrun(str(work / "npt"), threads=params["threads"], log=log)
+        last = "npt"
+    shutil.copyfile(work / f"{last}.gro", str(out_gro) + ".tmp")
+    shutil.copyfile(work / f"{last}.cpt", str(out_cpt) + ".tmp")
     os.replace(str(out_gro) + ".tmp", out_gro)
     os.replace(str(out_cpt) + ".tmp", out_cpt)
 
 
 def produce(structure: str, checkpoint: str, top: str, params: dict, out_tpr: str, out_trr: str,
-            out_edr: str, *, seed: int, workdir: str, log: str) -> dict:
+            out_edr: str, *, kind: str, seed: int, workdir: str, log: str, solute: str | None = None) -> dict:
     """NVT production writing positions and forces together; resumable.
+
+    ``solute`` (solvated systems): the molecule type that must carry no constraint (GROMACS
+    writes forces without constraint forces); checked on the run input before the run starts.
 
     The run lives in ``workdir`` (not a Snakemake output, so it survives an interrupted job).
     If ``workdir`` holds a checkpoint of a run with the same inputs, mdrun continues it with
@@ -87,7 +156,7 @@ def produce(structure: str, checkpoint: str, top: str, params: dict, out_tpr: st
     text = mdp.nvt_mdp(cutoff_nm=params["cutoff_nm"], dt_ps=params["dt_ps"], nsteps=nsteps,
                        temperature_K=params["temperature_K"], tau_t_ps=params["tau_t_ps"],
                        output_every_steps=params["output_every_steps"], seed=seed,
-                       generate_velocities=False, write_forces=True)
+                       generate_velocities=False, write_forces=True, tc_grps=thermostat_groups(kind))
     write_text(work / "prod.mdp.new", text)
     digest = gromacs.file_digest([work / "prod.mdp.new", structure, checkpoint, top])
     stamp = work / "inputs.sha256"
@@ -104,12 +173,13 @@ def produce(structure: str, checkpoint: str, top: str, params: dict, out_tpr: st
         (work / "prod.mdp.new").unlink()
         with open(log, "a") as fh:
             fh.write(f"resuming production from {work / 'prod.cpt'}\n")
+    constrained = gromacs.check_solute_unconstrained(str(work / "prod.tpr"), solute, log=log) if solute else None
     gromacs.mdrun(str(work / "prod"), threads=params["threads"], log=log,
                   checkpoint_minutes=params["checkpoint_minutes"], resume=resume)
     for src, dst in ((work / "prod.tpr", out_tpr), (work / "prod.trr", out_trr), (work / "prod.edr", out_edr)):
         shutil.copyfile(src, str(dst) + ".tmp")
         os.replace(str(dst) + ".tmp", dst)
-    return {"nsteps": nsteps, "resumed": resume}
+    return {"nsteps": nsteps, "resumed": resume, "constrained_molecule_types": constrained}
 
 
 def density_g_cm3(total_mass_amu: float, box: np.ndarray) -> float:
@@ -118,10 +188,12 @@ def density_g_cm3(total_mass_amu: float, box: np.ndarray) -> float:
     return total_mass_amu * AMU_G / (volume_nm3 * NM3_CM3)
 
 
-def summarise(tpr: str, trr: str, edr: str, mapping_stats: dict[str, str], out_json: str, *,
-              params: dict, system: str, workdir: str, log: str) -> dict:
-    """Temperature, density, frame count and the per-mapping force-sum checks in one JSON."""
-    from ..mapping.trajectory import open_universe
+def summarise(tpr: str, trr: str, edr: str, out_json: str, *, params: dict, system: dict, workdir: str,
+              log: str) -> dict:
+    """Temperature, density, frame count (and, for a solvated system, which molecule types carry
+    constraints: never the solute) in one JSON. The per-mapping force-sum checks are in each
+    mapping's ``cg/<mapping>.stats.json``, so a new mapping leaves this summary alone."""
+    from ..io import open_universe
 
     Path(workdir).mkdir(parents=True, exist_ok=True)
     temps = gromacs.energy_terms(edr, ["Temperature"], str(Path(workdir) / "temperature.xvg"), log=log)
@@ -133,13 +205,10 @@ def summarise(tpr: str, trr: str, edr: str, mapping_stats: dict[str, str], out_j
     rho = [density_g_cm3(total_mass, b) for b in boxes]
     t = temps["Temperature"].to_numpy()
     n_frames = len(u.trajectory)
-    maps = {}
-    for name, path in mapping_stats.items():
-        with open(path) as fh:
-            maps[name] = json.load(fh)
     target = params["temperature_K"]
     summary = {
-        "system": system,
+        "system": system["name"],
+        "kind": system["kind"],
         "n_atoms": int(len(u.atoms)),
         "production_ps": params["production_ps"],
         "dt_ps": params["dt_ps"],
@@ -151,9 +220,12 @@ def summarise(tpr: str, trr: str, edr: str, mapping_stats: dict[str, str], out_j
         "temperature_within_3K": bool(abs(t.mean() - target) <= 3.0),
         "density_g_cm3": float(np.mean(rho)),
         "total_mass_amu": total_mass,
-        "mappings": {name: {**st, "forces_sum_ok": bool(st["force_sum_rel_dev"] < 1e-4)}
-                     for name, st in maps.items()},
     }
+    if system["kind"] == "solvated":
+        summary["box_nm"] = [float(v) for v in np.diag(boxes[-1])]
+        summary["n_solute_atoms"] = int(np.sum(u.atoms.moltypes == system["molecule"]["name"]))
+        summary["constrained_molecule_types"] = gromacs.constrained_moleculetypes(tpr, log=log)
+        summary["solute_unconstrained"] = system["molecule"]["name"] not in summary["constrained_molecule_types"]
     from ..io import write_json
 
     write_json(out_json, summary)
