@@ -291,6 +291,30 @@ def test_genion_is_a_copy_for_a_neutral_system(dipeptide):
 
 
 @require("gmx")
+def test_genion_neutralises_with_k(dipeptide, tmp_path):
+    """No supported residue is charged, so make one: the ALA amide H at -0.7281 gives -1 e."""
+    import re
+    import shutil
+    for name in ("solv.gro", "em.mdp", "posre.itp"):
+        shutil.copy(dipeptide["tmp"] / name, tmp_path / name)
+    text, n_sub = re.subn(r"(\s+8\s+H\s+2\s+ALA\s+H\s+8\s+)0\.2719", r"\g<1>-0.7281",
+                          dipeptide["top"].read_text())
+    assert n_sub == 1
+    top = tmp_path / "topol.top"
+    top.write_text(text)
+    assert gromacs.topology_net_charge(text) == pytest.approx(-1.0)
+    log = str(tmp_path / "gmx.log")
+    n = gromacs.genion_neutral(str(tmp_path / "solv.gro"), str(top), str(tmp_path / "ions.gro"),
+                               mdp=str(tmp_path / "em.mdp"), workdir=str(tmp_path), log=log, seed=1)
+    assert n == 1
+    mols = gromacs.topology_molecules(top.read_text())
+    assert mols == [("Protein_chain_A", 1), ("SOL", dipeptide["n_water"] - 1), ("K", 1)]
+    assert gromacs.topology_net_charge(top.read_text()) == pytest.approx(0.0, abs=1e-6)
+    gromacs.grompp(str(tmp_path / "em.mdp"), str(tmp_path / "ions.gro"), str(top),
+                   str(tmp_path / "em.tpr"), log=log)   # no warning left
+
+
+@require("gmx")
 @pytest.mark.parametrize("res,extra", [("GLY", ["HA1", "HA2"]), ("PRO", ["CD", "HD1", "HD2", "CG"]),
                                        ("THR", ["OG1", "HG1", "CG2", "HG21"])])
 def test_pdb2gmx_other_dipeptides(tmp_path, res, extra):

@@ -332,9 +332,14 @@ def genion_neutral(gro: str, top: str, out_gro: str, *, mdp: str, workdir: str, 
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     tpr = work / "ions.tpr"
-    grompp(mdp, gro, top, str(tpr), log=log)
+    # grompp warns about Ewald electrostatics with a net charge - the very thing genion fixes;
+    # allow that one warning for this throw-away .tpr only.
+    grompp(mdp, gro, top, str(tpr), log=log, maxwarn=1)
     run_gmx(["genion", "-s", tpr, "-o", out_gro, "-p", top, "-pname", pname, "-nname", nname,
              "-neutral", "-seed", seed], log=log, stdin="SOL\n")
+    left = topology_net_charge(_local_include_text(top))
+    if abs(left) > 1e-3:
+        raise GromacsError(f"gmx genion left a net charge of {left:.4f} e in {top} (see {log}).")
     return abs(int(round(q)))
 
 
