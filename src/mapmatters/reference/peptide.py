@@ -52,8 +52,8 @@ OMEGA = 180.0
 @dataclass(frozen=True)
 class ICEntry:
     """Atom ``name`` bonded to ``refs[2]``: bond refs[2]-name, angle refs[1]-refs[2]-name,
-    torsion refs[0]-refs[1]-refs[2]-name. A torsion given as a string names a key of the
-    residue's ``chi`` dict plus an optional offset, e.g. ``("chi1", -120.0)``."""
+    torsion refs[0]-refs[1]-refs[2]-name. The torsion is a number (degrees) or a pair
+    (key of the residue's ``chi`` dict, offset), e.g. ``("chi1", -120.0)``."""
 
     name: str
     refs: tuple[str, str, str]
