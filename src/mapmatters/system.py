@@ -50,6 +50,12 @@ def load_system(path: str | Path) -> dict:
     if "rdf" in data["analyses"] and not data["periodic"]:
         raise InputError("an RDF needs a periodic system, but this system's CG data are free space.",
                          file=path, key="analyses", fix="remove 'rdf' from analyses.")
+    if "bonded" in data["analyses"]:
+        for name, m in data["mappings"].items():
+            if "observable" not in m:
+                raise InputError("the 'bonded' analysis shows each mapping's observable, but this mapping has none.",
+                                 file=path, key=f"mappings.{name}.observable",
+                                 fix="add 'observable: {kind: dihedral, beads: [...]}' (or bond / angle).")
     if kind == "liquid":
         _check_liquid(data, path)
         ff_atoms = None
@@ -119,3 +125,8 @@ def mapping_spec(definition: dict, name: str, source: str = "<config>") -> Mappi
     one = {"molecule": definition["molecule"], "mappings": {name: definition["mapping"]}}
     ff_atoms = residue_atoms(definition["molecule"]["forcefield"]) if definition["kind"] == "solvated" else None
     return load_mappings(one, source=source, residue_atoms=ff_atoms)[name]
+
+
+def analysis_definition(system: dict) -> dict:
+    """What the analysis of a run depends on: the system's analyses and stability criterion."""
+    return {k: system[k] for k in ("name", "kind", "periodic", "analyses", "stability")}

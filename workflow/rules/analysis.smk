@@ -12,6 +12,7 @@ rule reference_distributions:
                    labels={"system": "{system}", "mapping": "{mapping}", "figure": "distributions"}),
     params:
         analysis=config["analysis"],
+        analyses=lambda w: SYSTEMS[w.system]["analyses"],
         label=lambda w: f"{w.system} {w.mapping}, atomistic reference mapped ({config['preset']} preset)",
     log:
         f"{LOGS}/{{system}}/reference_distributions_{{mapping}}.log",

@@ -66,13 +66,16 @@ rule classical_run_analysis:
     input:
         xtc=rules.classical_run.output.xtc,
         run=rules.classical_run.output.run,
+        thermo=rules.classical_run.output.thermo,
         template=rules.map_reference.output.h5,
     output:
         h5=temp(f"{OUT}/{{system}}/classical/{{mapping}}/run{{run}}/traj.h5"),
         bonded=f"{OUT}/{{system}}/classical/{{mapping}}/run{{run}}/bonded.csv",
         rdf=f"{OUT}/{{system}}/classical/{{mapping}}/run{{run}}/rdf.csv",
+        run=f"{OUT}/{{system}}/classical/{{mapping}}/run{{run}}/analysis.json",
     params:
         analysis=config["analysis"],
+        system=lambda w: analysis_definition(SYSTEMS[w.system]),
     log:
         f"{LOGS}/{{system}}/classical_run_analysis_{{mapping}}_{{run}}.log",
     benchmark:
@@ -89,7 +92,7 @@ rule classical_run_analysis:
 
 rule classical_summary:
     input:
-        runs=lambda w: expand(f"{OUT}/{w.system}/classical/{w.mapping}/run{{run}}/run.json",
+        runs=lambda w: expand(f"{OUT}/{w.system}/classical/{w.mapping}/run{{run}}/analysis.json",
                               run=range(classical_cfg(w)["md"]["n_runs"])),
         bonded=lambda w: expand(f"{OUT}/{w.system}/classical/{w.mapping}/run{{run}}/bonded.csv",
                                 run=range(classical_cfg(w)["md"]["n_runs"])),

@@ -12,7 +12,7 @@ from mapmatters.config import schema_errors, stage_seed  # noqa: E402
 from mapmatters.errors import InputError  # noqa: E402
 from mapmatters.io import load_yaml  # noqa: E402
 from mapmatters.study import load_study, preset_banner, targets  # noqa: E402
-from mapmatters.system import mapping_definition, reference_definition  # noqa: E402
+from mapmatters.system import analysis_definition, mapping_definition, reference_definition  # noqa: E402
 from mapmatters.study import seeds as study_seeds  # noqa: E402
 
 try:

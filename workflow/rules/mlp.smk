@@ -101,6 +101,7 @@ rule mlp_analysis:
         runs=directory(f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/runs"),
     params:
         analysis=config["analysis"],
+        system=lambda w: analysis_definition(SYSTEMS[w.system]),
         model=lambda w: w.variant,
     log:
         f"{LOGS}/{{system}}/mlp_analysis_{{variant}}_{{mapping}}.log",

@@ -6,7 +6,7 @@ from mapmatters.rulelog import rule_log
 with rule_log(snakemake.log[0]):
     i, o = snakemake.input, snakemake.output
     summary = analyse_md(i.traj, i.record, i.template, i.ref_rdf, snakemake.params.analysis,
-                         model=snakemake.params.model, runs_dir=o.runs,
+                         system=snakemake.params.system, model=snakemake.params.model, runs_dir=o.runs,
                          out={"json": o.json, "bonded": o.bonded, "rdf": o.rdf, "errors": o.errors,
                               "nn": o.nn, "permutation": o.permutation})
     print(f"[mlp_analysis] {summary}")

@@ -1,18 +1,9 @@
-"""Rules *_run_analysis: one CG run -> the shared analysis path (stable frames only)."""
-import json
-
-from mapmatters.analysis.pipeline import analyse_distributions, write_empty_distributions
-from mapmatters.cgdata import trajectory_to_dataset
+"""Rule classical_run_analysis: one CG run -> stability (the system's criterion) -> the shared
+analysis path on its stable frames."""
+from mapmatters.analysis.pipeline import analyse_engine_run
 from mapmatters.rulelog import rule_log
 
 with rule_log(snakemake.log[0]):
-    run = json.load(open(snakemake.input.run))
-    n = trajectory_to_dataset(snakemake.input.xtc, snakemake.input.template, snakemake.output.h5,
-                              source=snakemake.rule, stop_ps=run["stable_ps"])
-    print(f"[run_analysis] {n} stable frames (stable for {run['stable_ps']} ps)")
-    if n:
-        info = analyse_distributions(snakemake.output.h5, snakemake.params.analysis,
-                                     snakemake.output.bonded, snakemake.output.rdf)
-        print(f"[run_analysis] {info}")
-    else:
-        write_empty_distributions(snakemake.input.template, snakemake.output.bonded, snakemake.output.rdf)
+    i, o = snakemake.input, snakemake.output
+    analyse_engine_run(i.xtc, i.run, i.thermo, i.template, snakemake.params.analysis, snakemake.params.system,
+                       out_h5=o.h5, out_bonded=o.bonded, out_rdf=o.rdf, out_json=o.run, source=snakemake.rule)

@@ -5,7 +5,8 @@ from mapmatters.rulelog import rule_log
 
 with rule_log(snakemake.log[0]):
     out = snakemake.output
-    info = analyse_distributions(snakemake.input.h5, snakemake.params.analysis, out.bonded, out.rdf)
+    info = analyse_distributions(snakemake.input.h5, snakemake.params.analysis, out.bonded, out.rdf,
+                                 snakemake.params.analyses)
     print(f"[reference_distributions] {info}")
     plot_reference(out.bonded, out.rdf, out.png, system=snakemake.wildcards.system,
                    mapping=f"{snakemake.wildcards.mapping} (reference, {snakemake.config['preset']} preset)")

@@ -85,12 +85,14 @@ def summarise_model(model: str, run_jsons, bonded_csvs, rdf_csvs, reference_rdf_
     runs = read_runs(run_jsons)
     bonded = [pd.read_csv(p) for p in bonded_csvs]
     rdfs = [pd.read_csv(p) for p in rdf_csvs]
-    used = [i for i, (b, g) in enumerate(zip(bonded, rdfs)) if len(b) and len(g)]
-    # no run with a stable frame (an unstable model): header-only tables, the summary says so
+    used = [i for i, b in enumerate(bonded) if len(b)]
+    # no run with a stable frame (an unstable model): header-only tables, the summary says so;
+    # free-space data have no RDF (rdf.csv holds only r_nm): no RDF table, no RDF errors
+    has_rdf = len(rdfs[0].columns) > 1
     write_csv(out_bonded, aggregate_runs([bonded[i] for i in used]) if used else _empty_aggregate(bonded[0]))
-    write_csv(out_rdf, aggregate_runs([rdfs[i] for i in used]) if used else _empty_aggregate(rdfs[0]))
-    errors = rdf_errors([rdfs[i] for i in used], pd.read_csv(reference_rdf_csv))
-    errors["run"] = used
+    write_csv(out_rdf, aggregate_runs([rdfs[i] for i in used]) if used and has_rdf else _empty_aggregate(rdfs[0]))
+    errors = rdf_errors([rdfs[i] for i in used] if has_rdf else [], pd.read_csv(reference_rdf_csv))
+    errors["run"] = used if has_rdf else []
     write_csv(out_errors, errors)
     stable = [r["stable_ps"] for r in runs]
     summary = {

@@ -19,7 +19,14 @@ from ..io import write_json
 from .aggregate import aggregate_runs, mean_sd, summarise_model, write_csv
 from .bonded import nearest_neighbour_histogram, observable_tuples, write_distribution_csv
 from .permutation import dataset_permutations, permutation_summary
-from .pipeline import analyse_distributions, observable_width, write_empty_distributions
+from .pipeline import analyse_distributions, observable_width, run_stability, write_empty_distributions
+
+
+def _box_frames(box_side, n_frames: int):
+    """Per-frame (F, 3, 3) boxes of a constant orthorhombic box, or None in free space."""
+    if not len(box_side):
+        return None
+    return np.broadcast_to(np.diag(np.asarray(box_side, float)), (n_frames, 3, 3))
 
 
 def nn_histogram(ds, analysis: dict):
@@ -34,23 +41,26 @@ def nn_histogram(ds, analysis: dict):
                                        stride=analysis["frame_stride"])
 
 
-def analyse_run(ds_path: str, analysis: dict, rundir: Path) -> dict:
+def analyse_run(ds_path: str, analysis: dict, rundir: Path, analyses=("bonded", "rdf", "permutation")) -> dict:
     """Distributions, nearest-neighbour histogram and permutations of one run's dataset."""
-    info = analyse_distributions(ds_path, analysis, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"))
+    info = analyse_distributions(ds_path, analysis, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"), analyses)
     with CGDataset(ds_path) as ds:
         h = nn_histogram(ds, analysis)
         if h is not None:
             write_distribution_csv(rundir / "nn.csv", h)
-        series = dataset_permutations(ds, stride=analysis["frame_stride"])
-    write_csv(rundir / "permutation.csv", series)
-    info["permutation"] = permutation_summary(series)
+        series = dataset_permutations(ds, stride=analysis["frame_stride"]) if "permutation" in analyses else None
+    write_csv(rundir / "permutation.csv", series if series is not None else pd.DataFrame())
+    info["permutation"] = permutation_summary(series) if series is not None else None
     return info
 
 
 def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, analysis: dict, *,
-               model: str, runs_dir: str, out: dict, log=print) -> dict:
+               system: dict, model: str, runs_dir: str, out: dict, log=print) -> dict:
     """Analyse every chain of ``md_h5``; write per-run files under ``runs_dir`` and the
-    aggregated ``out`` files (keys json, bonded, rdf, errors, nn, permutation)."""
+    aggregated ``out`` files (keys json, bonded, rdf, errors, nn, permutation).
+
+    Each chain's stable time comes from the system's stability criterion (the same function as
+    for classical runs); its ``run.json`` is the engine's record with that ``stable_ps``."""
     import h5py
 
     record = json.loads(Path(md_json).read_text())
@@ -63,18 +73,20 @@ def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, anal
         for k, run in enumerate(record["runs"]):
             rundir = runs_dir / f"run{k}"
             rundir.mkdir(parents=True, exist_ok=True)
-            write_json(rundir / "run.json", run)
-            n = int(round(run["stable_ps"] / (time[1] - time[0]))) if len(time) > 1 else len(time)
-            n = min(n, len(time))
+            positions = f["positions"][:, k]
+            st = run_stability(system["stability"], template, time, kT=f["kT"][:, k], positions=positions,
+                               box=_box_frames(box, len(time)), length_ps=run["length_ps"])
+            write_json(rundir / "run.json", {**run, "engine": {"stable_ps": run.get("stable_ps")}, **st})
+            n = int(np.sum(time < st["stable_ps"] - 1e-9))
             if n == 0:
                 write_empty_distributions(template, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"))
                 per_run.append({"run": k, "frames": 0})
                 log(f"[mlp_analysis] run {k}: no stable frame")
                 continue
             tmp = rundir / "traj.h5"
-            frames_to_dataset(f["positions"][:n, k], time[:n], template, tmp, source=f"{md_h5} chain {k}",
+            frames_to_dataset(positions[:n], time[:n], template, tmp, source=f"{md_h5} chain {k}",
                               box_side=box if len(box) else None)
-            info = analyse_run(str(tmp), analysis, rundir)
+            info = analyse_run(str(tmp), analysis, rundir, system["analyses"])
             tmp.unlink()
             per_run.append({"run": k, **info})
             log(f"[mlp_analysis] run {k}: {n} stable frames, permutations {info['permutation']}")
@@ -90,8 +102,8 @@ def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, anal
     else:
         write_csv(out["nn"], pd.DataFrame(columns=["distance_nm", "density_per_nm_mean", "density_per_nm_sd",
                                                    "n_runs"]))
-    perm = [r["permutation"] for r in per_run if r.get("frames")]
-    rows = [{"run": r["run"], **r["permutation"]} for r in per_run if r.get("frames")]
+    perm = [r["permutation"] for r in per_run if r.get("frames") and r.get("permutation")]
+    rows = [{"run": r["run"], **r["permutation"]} for r in per_run if r.get("frames") and r.get("permutation")]
     write_csv(out["permutation"], pd.DataFrame(rows))
     summary["permutation"] = {
         "events_per_entry_per_ns": mean_sd(p["events_per_entry_per_ns"] for p in perm

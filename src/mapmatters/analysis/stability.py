@@ -1,0 +1,90 @@
+"""Stability of a CG run: from which time on its frames no longer count.
+
+One analysis, chosen per system (``stability`` in the system YAML), applied in the same way to
+classical (LAMMPS) and MLP (JAX-MD) runs; the engines only stop a run that has blown up.
+
+- **bulk** (liquids, the paper's hexane criterion): unstable from the first frame whose kinetic
+  energy per degree of freedom, k_B T, exceeds ``max_kT_kJ_mol`` (5 kJ/mol, i.e. T > 601 K) or
+  is not finite.
+- **molecular** (peptides; the authors checked the backbone bonds C_ACE-N, N-CA, CA-C, C-N_NME):
+  unstable from the first frame where any CG bond deviates by more than
+  ``max_bond_deviation_nm`` (0.05 nm) from its mean over the mapped reference, or where a
+  position is not finite.
+
+The frame at the unstable time and every later one are dropped from the analyses.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..geometry import distances
+
+
+def first_bad(bad: np.ndarray) -> int:
+    """Index of the first True of a 1-D mask, or its length when there is none."""
+    bad = np.asarray(bad, bool)
+    return int(np.argmax(bad)) if bad.any() else len(bad)
+
+
+def bulk_first_unstable(kT: np.ndarray, max_kT: float) -> int:
+    """First frame with k_B T > ``max_kT`` (kJ/mol) or not finite; len(kT) when stable."""
+    kT = np.asarray(kT, float)
+    return first_bad(~np.isfinite(kT) | (kT > max_kT))
+
+
+def reference_bond_lengths(dataset, bonds: np.ndarray | None = None, stride: int = 1, chunk: int = 1000) -> np.ndarray:
+    """Mean length (nm) of every CG bond over a mapped reference dataset (``CGDataset``)."""
+    bonds = dataset.topology.bonds if bonds is None else np.asarray(bonds)
+    total, n = np.zeros(len(bonds)), 0
+    for c in dataset.iter_chunks(chunk=chunk, stride=stride):
+        box = c["box"] if dataset.periodic else None
+        d = distances(c["positions"].astype(np.float64), bonds, box)
+        total += d.sum(axis=0)
+        n += len(d)
+    if n == 0:
+        raise ValueError(f"{dataset.path}: no frame to take reference bond lengths from")
+    return total / n
+
+
+def molecular_first_unstable(positions: np.ndarray, bonds: np.ndarray, reference_nm: np.ndarray,
+                             max_deviation_nm: float, box: np.ndarray | None = None) -> int:
+    """First frame where some bond deviates from its reference length by more than
+    ``max_deviation_nm`` (or a position is not finite); len(positions) when stable.
+
+    ``positions`` (F, N, 3) nm; ``bonds`` (B, 2); ``reference_nm`` (B,); ``box`` (F, 3, 3) or None.
+    """
+    x = np.asarray(positions, np.float64)
+    if len(bonds) == 0:
+        return first_bad(~np.isfinite(x).all(axis=(1, 2)))
+    with np.errstate(invalid="ignore"):
+        d = distances(x, bonds, box)
+        bad = ~np.isfinite(d).all(axis=1) | (np.abs(d - reference_nm[None, :]) > max_deviation_nm).any(axis=1)
+    return first_bad(bad | ~np.isfinite(x).all(axis=(1, 2)))
+
+
+def stable_time(criterion: dict, time_ps: np.ndarray, *, kT=None, positions=None, bonds=None,
+                reference_nm=None, box=None, length_ps: float, completed: bool = True) -> dict:
+    """Stable time of one run under ``criterion`` (the system's ``stability`` block).
+
+    ``time_ps`` are the times of the frames (and of ``kT``, for the bulk criterion, or of
+    ``positions``, for the molecular one). A stable run that ``completed`` its ``length_ps``
+    is stable for the whole length; a run the engine stopped early is stable up to its last
+    frame. Returns {stable_ps, first_unstable_frame (None if stable), criterion}.
+    """
+    t = np.asarray(time_ps, float)
+    kind = criterion["criterion"]
+    if kind == "bulk":
+        k = bulk_first_unstable(kT, float(criterion["max_kT_kJ_mol"]))
+    elif kind == "molecular":
+        k = molecular_first_unstable(positions, np.asarray(bonds).reshape(-1, 2), np.asarray(reference_nm, float),
+                                     float(criterion["max_bond_deviation_nm"]), box)
+    else:
+        raise ValueError(f"unknown stability criterion {kind!r}")
+    if k < len(t):
+        stable = float(t[k])
+    elif completed:
+        stable = float(length_ps)
+    else:
+        stable = float(t[-1]) if len(t) else 0.0
+    return {"stable_ps": stable, "first_unstable_frame": None if k >= len(t) else int(k),
+            "criterion": dict(criterion)}
