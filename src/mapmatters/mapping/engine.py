@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..geometry import minimum_image, wrap  # noqa: F401  (also importable from here)
 from .spec import MappingSpec
 
 
@@ -111,32 +112,6 @@ def build_cgmap(spec: MappingSpec, *, names, masses, molnums, moltypes, molecule
                  masses=np.asarray(bead_masses, dtype=np.float64),
                  molecule=np.asarray(bead_mol, dtype=np.int32),
                  bonds=np.asarray(bonds, dtype=np.int64).reshape(-1, 2))
-
-
-def minimum_image(d: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Minimum-image displacements for boxes given as row vectors (GROMACS convention).
-
-    ``d`` has shape (F, K, 3) and ``box`` (F, 3, 3), lower-triangular as GROMACS writes it
-    (a along x, b in the xy plane). Shifts are removed along c, then b, then a, which is
-    exact for rectangular boxes and for GROMACS' restricted triclinic boxes as long as the
-    true displacement is shorter than half the shortest box height.
-    """
-    d = np.array(d, dtype=np.float64, copy=True)
-    box = np.asarray(box, dtype=np.float64)
-    for k in (2, 1, 0):
-        vec = box[:, k, :]                           # (F, 3)
-        length = vec[:, k]                           # box height along axis k
-        shift = np.rint(d[..., k] / length[:, None])  # (F, K)
-        d -= shift[..., None] * vec[:, None, :]
-    return d
-
-
-def wrap(x: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Wrap positions (F, N, 3) into the primary cell of ``box`` (F, 3, 3)."""
-    box = np.asarray(box, dtype=np.float64)
-    frac = np.einsum("fnj,fjk->fnk", x, np.linalg.inv(box))
-    frac -= np.floor(frac)
-    return np.einsum("fnk,fkj->fnj", frac, box)
 
 
 def map_positions(cg: CGMap, positions: np.ndarray, box: np.ndarray | None) -> np.ndarray:
