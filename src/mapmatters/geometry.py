@@ -29,7 +29,7 @@ from collections import deque
 import numpy as np
 
 __all__ = ["minimum_image", "wrap", "diagonal_box", "box_lengths", "spanning_tree_edges",
-           "make_whole", "make_whole_along", "displacements", "distances", "angles",
+           "make_whole", "make_whole_along", "as_tuples", "displacements", "distances", "angles",
            "dihedrals", "impropers"]
 
 
@@ -199,7 +199,8 @@ def _frames(x):
     return x, False
 
 
-def _tuples(tuples, width: int) -> np.ndarray:
+def as_tuples(tuples, width: int) -> np.ndarray:
+    """Index tuples as an int64 (K, width) array; a flat list of one tuple is accepted."""
     t = np.asarray(tuples, dtype=np.int64)
     if t.size == 0:
         return np.zeros((0, width), dtype=np.int64)
@@ -234,7 +235,7 @@ def displacements(x: np.ndarray, i, j, box=None) -> np.ndarray:
 def distances(x: np.ndarray, pairs, box=None) -> np.ndarray:
     """|x_j - x_i| in nm for pairs (K, 2) [i, j]; (F, K) for (F, N, 3) positions, (K,) for (N, 3)."""
     x, single = _frames(x)
-    p = _tuples(pairs, 2)
+    p = as_tuples(pairs, 2)
     r = np.linalg.norm(displacements(x, p[:, 0], p[:, 1], box), axis=-1)
     return r[0] if single else r
 
@@ -246,7 +247,7 @@ def angles(x: np.ndarray, triples, box=None) -> np.ndarray:
     near 0 and pi (unlike arccos). Shapes as :func:`distances`.
     """
     x, single = _frames(x)
-    t = _tuples(triples, 3)
+    t = as_tuples(triples, 3)
     u = displacements(x, t[:, 1], t[:, 0], box)
     v = displacements(x, t[:, 1], t[:, 2], box)
     cross = np.linalg.norm(np.cross(u, v), axis=-1)
@@ -265,7 +266,7 @@ def dihedrals(x: np.ndarray, quads, box=None) -> np.ndarray:
     ``dihedral_style table`` use the same angle, mod 2 pi.) Shapes as :func:`distances`.
     """
     x, single = _frames(x)
-    q = _tuples(quads, 4)
+    q = as_tuples(quads, 4)
     b1 = displacements(x, q[:, 0], q[:, 1], box)
     b2 = displacements(x, q[:, 1], q[:, 2], box)
     b3 = displacements(x, q[:, 2], q[:, 3], box)
