@@ -146,7 +146,7 @@ def trajectory_to_dataset(traj: str | os.PathLike, template: str | os.PathLike, 
     import mdtraj
 
     from .io import atomic_path
-    from .mapping.engine import wrap
+    from .geometry import wrap
 
     top, template_attrs = topology_of(template)
     periodic = bool(template_attrs.get("periodic", True))
@@ -185,7 +185,7 @@ def frames_to_dataset(positions, time_ps, template: str | os.PathLike, out: str 
     Returns the number of frames written.
     """
     from .io import atomic_path
-    from .mapping.engine import wrap
+    from .geometry import wrap
 
     top, template_attrs = topology_of(template)
     periodic = bool(template_attrs.get("periodic", True))

@@ -8,7 +8,7 @@ looking along the central bond j -> k, the far bond k-l is rotated clockwise fro
 bond j-i.
 
 All displacement vectors are taken under the minimum-image convention
-(:func:`mapmatters.mapping.engine.minimum_image`) when a box is given, so a bond split across
+(:func:`mapmatters.geometry.minimum_image`) when a box is given, so a bond split across
 the periodic boundary has its true length. ``box=None`` means no periodicity.
 
 The streaming helpers work on a :class:`mapmatters.cgdata.CGDataset` chunk by chunk, so
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..mapping.engine import minimum_image
+from .. import geometry
 
 KINDS = {"bond": 2, "angle": 3, "dihedral": 4}
 #: CSV column names (value column, density column) per observable kind; units in the names.
@@ -50,20 +50,12 @@ def _frames(positions: np.ndarray, box: np.ndarray | None):
     return x, b
 
 
-def _tuples(tuples, width: int) -> np.ndarray:
-    t = np.asarray(tuples, dtype=np.int64)
-    if t.size == 0:
-        return np.zeros((0, width), dtype=np.int64)
-    t = t.reshape(-1, width) if t.ndim == 1 else t
-    if t.shape[1] != width:
-        raise ValueError(f"expected bead tuples of width {width}, got shape {t.shape}")
-    return t
+_tuples = geometry.as_tuples
 
 
 def _displacement(x: np.ndarray, box: np.ndarray | None, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Vectors x_j - x_i (F, K, 3) in nm, minimum image if ``box`` is given."""
-    d = x[:, j] - x[:, i]
-    return d if box is None else minimum_image(d, box)
+    return geometry.displacements(x, i, j, box)
 
 
 def bond_lengths(positions: np.ndarray, box: np.ndarray | None, pairs) -> np.ndarray:
@@ -72,40 +64,27 @@ def bond_lengths(positions: np.ndarray, box: np.ndarray | None, pairs) -> np.nda
     ``positions`` (F, N, 3) or (N, 3) in nm; ``box`` (F, 3, 3) / (3, 3) nm or ``None``.
     """
     x, b = _frames(positions, box)
-    p = _tuples(pairs, 2)
-    return np.linalg.norm(_displacement(x, b, p[:, 0], p[:, 1]), axis=-1)
+    return geometry.distances(x, pairs, b)
 
 
 def angles_deg(positions: np.ndarray, box: np.ndarray | None, triples) -> np.ndarray:
-    """Angles i-j-k (vertex j) in degrees, in [0, 180], for triples (K, 3); returns (F, K)."""
+    """Angles i-j-k (vertex j) in degrees, in [0, 180], for triples (K, 3); returns (F, K).
+
+    :func:`mapmatters.geometry.angles` in degrees.
+    """
     x, b = _frames(positions, box)
-    t = _tuples(triples, 3)
-    u = _displacement(x, b, t[:, 1], t[:, 0])
-    v = _displacement(x, b, t[:, 1], t[:, 2])
-    # atan2(|u x v|, u.v) is accurate near 0 and 180 deg, unlike arccos.
-    cross = np.linalg.norm(np.cross(u, v), axis=-1)
-    dot = np.einsum("fki,fki->fk", u, v)
-    return np.degrees(np.arctan2(cross, dot))
+    return np.degrees(geometry.angles(x, triples, b))
 
 
 def dihedrals_deg(positions: np.ndarray, box: np.ndarray | None, quads) -> np.ndarray:
     """Dihedral angles i-j-k-l in degrees, in [-180, 180], for quadruples (K, 4); returns (F, K).
 
-    IUPAC convention (as GROMACS and ``mdtraj.compute_dihedrals``): cis = 0, trans = +-180,
-    positive for a clockwise rotation of k-l relative to j-i seen along j -> k. With
-    b1 = x_j - x_i, b2 = x_k - x_j, b3 = x_l - x_k, n1 = b1 x b2, n2 = b2 x b3:
-    phi = atan2(|b2| b1 . n2, n1 . n2).
+    :func:`mapmatters.geometry.dihedrals` in degrees: IUPAC convention (as GROMACS and
+    ``mdtraj.compute_dihedrals``), cis = 0, trans = +-180, positive for a clockwise rotation
+    of k-l relative to j-i seen along j -> k.
     """
     x, b = _frames(positions, box)
-    q = _tuples(quads, 4)
-    b1 = _displacement(x, b, q[:, 0], q[:, 1])
-    b2 = _displacement(x, b, q[:, 1], q[:, 2])
-    b3 = _displacement(x, b, q[:, 2], q[:, 3])
-    n1 = np.cross(b1, b2)
-    n2 = np.cross(b2, b3)
-    y = np.linalg.norm(b2, axis=-1) * np.einsum("fki,fki->fk", b1, n2)
-    xx = np.einsum("fki,fki->fk", n1, n2)
-    return np.degrees(np.arctan2(y, xx))
+    return np.degrees(geometry.dihedrals(x, quads, b))
 
 
 def observable_values(kind: str, positions: np.ndarray, box: np.ndarray | None, tuples) -> np.ndarray:

@@ -22,12 +22,12 @@ import re
 import shutil
 import subprocess
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .. import geometry
 from ..errors import InputError
 from ..io import atomic_path, write_text
 from . import units
@@ -78,35 +78,17 @@ def atom_types(model: ModelTopology) -> tuple[list[tuple[str, float]], list[int]
 
 
 def make_whole(pos: np.ndarray, model: ModelTopology, lengths: np.ndarray | None) -> np.ndarray:
-    """Unwrap every molecule along its bonds (breadth-first from its first bead)."""
+    """Unwrap every molecule along its bonds (breadth-first from its first bead).
+
+    :func:`mapmatters.geometry.make_whole_along` on the (n_molecules, beads, 3) view; a
+    molecule type whose bond graph falls apart keeps each piece rooted at its first bead.
+    """
     pos = np.array(pos, dtype=float)
     if lengths is None or not np.all(lengths > 0):
         return pos
     nb = model.beads_per_molecule
-    adj: list[list[int]] = [[] for _ in range(nb)]
-    for i, j in model.bonds:
-        adj[i].append(j)
-        adj[j].append(i)
-    order, parent = [], {}
-    seen = set()
-    for root in range(nb):
-        if root in seen:
-            continue
-        seen.add(root)
-        q = deque([root])
-        while q:
-            a = q.popleft()
-            order.append(a)
-            for b in adj[a]:
-                if b not in seen:
-                    seen.add(b)
-                    parent[b] = a
-                    q.append(b)
-    P = pos.reshape(model.n_molecules, nb, 3)
-    for b in order:
-        if b in parent:
-            d = P[:, b] - P[:, parent[b]]
-            P[:, b] = P[:, parent[b]] + d - lengths * np.round(d / lengths)
+    edges = geometry.spanning_tree_edges(nb, model.bonds, forest=True)
+    P = geometry.make_whole_along(pos.reshape(model.n_molecules, nb, 3), np.asarray(lengths, float), edges)
     return P.reshape(-1, 3)
 
 
@@ -462,7 +444,7 @@ def dump_to_xtc(dump_path: str | os.PathLike, xtc_path: str | os.PathLike, dt_ps
 
 def initial_frame(ds, frame: int = -1) -> tuple[np.ndarray, np.ndarray | None]:
     """Positions (nm) and box edge lengths (nm, None if not periodic) of one dataset frame."""
-    from .geometry import box_lengths
+    from ..geometry import box_lengths
 
     n = ds.n_frames
     k = frame % n

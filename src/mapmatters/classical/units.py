@@ -6,20 +6,11 @@ Only the LAMMPS writers and readers call these functions.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-#: 1 nm in Angstrom.
-NM_TO_ANGSTROM = 10.0
-#: 1 kJ in kcal (thermochemical calorie, the one LAMMPS ``real`` units use).
-KJ_TO_KCAL = 1.0 / 4.184
-#: 1 ps in fs.
-PS_TO_FS = 1000.0
-#: 1 rad in degrees.
-RAD_TO_DEG = 180.0 / math.pi
-#: Boltzmann constant in kJ/mol/K (GROMACS value).
-KB_KJ_PER_MOL_K = 0.0083144626181532
+# The constants live in mapmatters.units; the names below are what the LAMMPS edge uses.
+from ..units import KJ_TO_KCAL, NM_TO_ANGSTROM, PS_TO_FS, RAD_TO_DEG  # noqa: F401
+from ..units import KB_KJ_MOL_K as KB_KJ_PER_MOL_K  # noqa: F401  (Boltzmann constant, kJ/mol/K)
 
 
 def nm_to_angstrom(x):

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io import atomic_path, write_text
+from ..units import NM_TO_ANGSTROM
 from . import geometry
 from .model import InteractionType, ModelTopology
 
@@ -373,9 +374,9 @@ def write_trr(ds, path: str | os.PathLike, frames: np.ndarray, chunk: int = 500)
                 stp = ds.f["step"][sl][sel]
                 L = geometry.box_lengths(box) if periodic else np.zeros((len(fr), 3))
                 for k in range(len(fr)):
-                    ts.positions = pos[k].astype(np.float64) * 10.0
-                    ts.forces = frc[k].astype(np.float64) / 10.0
-                    ts.dimensions = [*(L[k] * 10.0), 90.0, 90.0, 90.0] if periodic else None
+                    ts.positions = pos[k].astype(np.float64) * NM_TO_ANGSTROM
+                    ts.forces = frc[k].astype(np.float64) / NM_TO_ANGSTROM
+                    ts.dimensions = [*(L[k] * NM_TO_ANGSTROM), 90.0, 90.0, 90.0] if periodic else None
                     ts.time = float(tim[k])
                     ts.frame = c0 + k
                     ts.data["step"] = int(stp[k])

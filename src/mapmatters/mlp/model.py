@@ -62,6 +62,7 @@ import numpy as np
 
 from . import compat
 from ..config import with_defaults
+from ..units import NM_TO_ANGSTROM
 
 DEFAULTS: dict[str, Any] = {
     "model": "mace",
@@ -79,8 +80,6 @@ DEFAULTS: dict[str, Any] = {
     "dtype": "float32",
     "energy_scale": None,
 }
-
-NM_TO_ANGSTROM = 10.0
 
 
 def model_config(config: dict | None = None, **overrides) -> dict:

@@ -43,7 +43,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import compat
-from .units import KJ_MOL_NM_TO_MEV_A
+from ..units import KJ_MOL_NM_TO_MEV_A
 from ..config import with_defaults
 
 TRAIN_DEFAULTS: dict[str, Any] = {

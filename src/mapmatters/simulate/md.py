@@ -1,7 +1,7 @@
 """CG molecular dynamics in JAX-MD: many independent chains at once, chunked, resumable.
 
 Units: nm, ps, kJ/mol, amu, K. With these, 1 amu nm^2/ps^2 = 1 kJ/mol exactly (to 1e-9), so
-masses in amu go straight into jax-md (see :mod:`mapmatters.mlp.units`).
+masses in amu go straight into jax-md (see :mod:`mapmatters.units`).
 
 Integrators (jax-md 0.2.29):
 
@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..mlp.units import KB_KJ_MOL_K
+from ..units import KB_KJ_MOL_K
 from ..config import with_defaults
 
 MD_DEFAULTS: dict[str, Any] = {

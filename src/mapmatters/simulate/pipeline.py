@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import write_json
-from ..mlp.units import KB_KJ_MOL_K
+from ..units import KB_KJ_MOL_K
 
 
 def md_settings(md: dict) -> dict:
