@@ -8,5 +8,5 @@ with rule_log(snakemake.log[0]):
     info = analyse_distributions(snakemake.input.h5, snakemake.params.analysis, out.bonded, out.rdf,
                                  snakemake.params.analyses)
     print(f"[reference_distributions] {info}")
-    plot_reference(out.bonded, out.rdf, out.png, system=snakemake.wildcards.system,
+    plot_reference(out.bonded, out.rdf if info["rdf_pairs"] else None, out.png, system=snakemake.wildcards.system,
                    mapping=f"{snakemake.wildcards.mapping} (reference, {snakemake.config['preset']} preset)")

@@ -15,7 +15,7 @@ from ..cgdata import CGWriter, topology_from_cgmap
 from ..errors import InputError
 from ..geometry import make_whole_along, spanning_tree_edges
 from ..io import atomic_path, open_universe
-from ..units import ANGSTROM_PER_NM
+from ..units import NM_TO_ANGSTROM as ANGSTROM_PER_NM
 from .engine import CGMap, build_cgmap, map_forces, map_positions
 from .spec import MappingSpec
 

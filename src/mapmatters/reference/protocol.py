@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import atomic_path, write_text
+from ..units import ANGSTROM_TO_NM
 from . import gromacs, mdp, topology
 
 AMU_G = 1.66053906660e-24     # g per amu
@@ -201,7 +202,7 @@ def summarise(tpr: str, trr: str, edr: str, out_json: str, *, params: dict, syst
     total_mass = float(u.atoms.masses.sum())
     boxes = []
     for ts in u.trajectory[:: max(1, len(u.trajectory) // 50)]:
-        boxes.append(ts.triclinic_dimensions / 10.0)
+        boxes.append(ts.triclinic_dimensions * ANGSTROM_TO_NM)
     rho = [density_g_cm3(total_mass, b) for b in boxes]
     t = temps["Temperature"].to_numpy()
     n_frames = len(u.trajectory)
