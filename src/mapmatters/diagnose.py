@@ -81,7 +81,7 @@ class Thresholds:
     three- and four-site 0 and 0. The safe mappings give exact zeros (a gap between the
     distributions), so the thresholds only need to sit above sampling noise and clearly below
     two-site: 1 % shared mass, and 1 in 1000 (frame, entry) pairs already permuted in the
-    reference (for 200 entries at 1 frame/ps, of order 100 permuted entries per ns). The
+    reference (for 200 entries at 1 frame/ps, some 200 permuted entries per ns). The
     overlap changes by < 0.002 for bins of 0.001-0.005 nm; coarser bins inflate it.
 
     ``improper_sign_min`` = 0.99: a kept stereocentre's improper must have one sign in more
@@ -580,6 +580,7 @@ def diagnose_mapping(dataset_path, spec, atomistic: Atomistic | None, thresholds
                "frames": len(range(0, ds.n_frames, stride)), "stride": stride,
                "periodic": ds.periodic, "thresholds": asdict(thresholds),
                "bond_permutation": bond_permutation_risk(ds, thresholds, stride=stride),
+               "chirality_checked": atomistic is not None,
                "chirality": ([] if atomistic is None else
                              chirality_verdicts(atomistic, spec, ds, thresholds, stride=stride)),
                "species_symmetry": species_symmetry(spec, atomistic)}
@@ -600,6 +601,8 @@ def summary_line(result: dict) -> str:
     chi = result["chirality"]
     if chi:
         parts.append("; ".join(f"stereocentre {c['centre']} {c['verdict']}" for c in chi))
+    elif result.get("chirality_checked"):
+        parts.append("no stereocentre")
     sym = result["species_symmetry"]
     if sym["n_extra"]:
         parts.append(f"species allow {sym['n_extra']} symmetry(ies) the molecule lacks ("
@@ -632,6 +635,8 @@ def diagnostic_rows(result: dict, system: str | None = None, mapping: str | None
         imp = " ".join(c["improper"]) if c["improper"] else "none"
         row("chirality", f"improper_sign_fraction[{c['centre']}]", c["sign_fraction"], th["improper_sign_min"],
             c["verdict"] == "lost", f"{c['verdict']}; improper {imp}" + (f"; {c['reason']}" if c["reason"] else ""))
+    if result.get("chirality_checked") and not result["chirality"]:
+        row("chirality", "stereocentres", 0, None, False, "no stereocentre in the atomistic molecule")
     s = result["species_symmetry"]
     row("species_symmetry", "extra_automorphisms", s["n_extra"], 0, s["flag"],
         (", ".join(s["extra"]) if s["extra"] else "none")
@@ -641,3 +646,26 @@ def diagnostic_rows(result: dict, system: str | None = None, mapping: str | None
 
 def _nm(v) -> str:
     return "n/a" if v is None else f"{v:.3f}"
+
+
+def diagnostics_table(results: Iterable[dict]):
+    """tables/diagnostics.csv as a DataFrame (columns :data:`COLUMNS`) of :func:`diagnose_mapping` results."""
+    import pandas as pd
+
+    rows = [r for res in results for r in diagnostic_rows(res)]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_diagnostics_table(json_paths: Iterable[str], out_csv: str) -> list[str]:
+    """Aggregate diagnostics JSONs into one CSV (atomically); returns the summary line of each."""
+    import json
+
+    from .io import atomic_path
+
+    results = []
+    for p in json_paths:
+        with open(p) as fh:
+            results.append(json.load(fh))
+    with atomic_path(out_csv) as tmp:
+        diagnostics_table(results).to_csv(tmp, index=False, float_format="%.6g")
+    return [r["summary"] for r in results]

@@ -320,6 +320,12 @@ def test_driver_rows_and_summary(tmp_path):
     chi = next(r for r in rows if r["check"] == "chirality")
     assert chi["flag"] and chi["detail"].startswith("lost")
     assert "stereocentre CA lost" in res["summary"]
+    no_centre = make_spec("hexane-like", [("A1", ["C1"], "A"), ("A2", ["C2"], "A")], [(0, 1)])
+    hexane = Atomistic.from_lists(["C1", "C2"], [(0, 1)])
+    pair = write_dataset(tmp_path / "pair.h5", [[[0, 0, 0], [0.15, 0, 0]]], [0, 0], [[0, 1]])
+    res = diagnose_mapping(pair, no_centre, hexane)
+    assert "no stereocentre" in res["summary"]
+    assert [r["statistic"] for r in diagnostic_rows(res) if r["check"] == "chirality"] == ["stereocentres"]
 
 
 BASELINE = Path("/work/baseline/ci/hexane/cg")
@@ -330,3 +336,27 @@ BASELINE = Path("/work/baseline/ci/hexane/cg")
 def test_default_thresholds_on_the_ci_hexane_reference(mapping, flagged):
     rows = bond_permutation_risk(BASELINE / f"{mapping}.h5", Thresholds(), stride=2)
     assert any(r["flag"] for r in rows) == flagged
+
+
+def test_table_from_json_results(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from mapmatters.diagnose import write_diagnostics_table
+
+    paths = []
+    for name in ("ha-dropped", "cb-ha-dropped"):
+        spec = ALA_MAPS[name]
+        (tmp_path / name).mkdir()
+        res = diagnose_mapping(dataset_of(tmp_path / name, spec, l_alanine_frames()), spec, ALA)
+        res["mapping"] = name
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(res))
+    lines = write_diagnostics_table(paths, tmp_path / "diagnostics.csv")
+    df = pd.read_csv(tmp_path / "diagnostics.csv")
+    assert list(df.columns) == ["system", "mapping", "check", "statistic", "value", "threshold", "flag", "detail"]
+    chi = df[df.check == "chirality"].set_index("mapping")
+    assert chi.loc["ha-dropped", "detail"].startswith("kept") and not chi.loc["ha-dropped", "flag"]
+    assert chi.loc["cb-ha-dropped", "flag"]
+    assert len(lines) == 2 and "stereocentre CA kept" in lines[0]
