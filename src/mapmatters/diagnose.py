@@ -35,7 +35,6 @@ False) have no box. Datasets are streamed in chunks of frames with a ``stride``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from itertools import combinations
 from typing import Iterable, Sequence
 
 import numpy as np
