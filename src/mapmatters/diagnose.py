@@ -39,26 +39,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-try:  # mapmatters.geometry is being written on branch geom
-    from .geometry import minimum_image
-except ImportError:  # pragma: no cover - TODO(geom): delete this fallback once mapmatters.geometry lands
-    def minimum_image(d: np.ndarray, box) -> np.ndarray:
-        """Stand-in for mapmatters.geometry.minimum_image: d (F, ..., 3) nm, box (F, 3, 3) row vectors
-        or None; shifts removed along c, b, a (exact for rectangular and GROMACS triclinic boxes)."""
-        d = np.array(d, dtype=np.float64, copy=True)
-        if box is None:
-            return d
-        box = np.asarray(box, dtype=np.float64)
-        if box.ndim == 2:
-            box = np.broadcast_to(box, (d.shape[0], 3, 3))
-        lead = (box.shape[0],) + (1,) * (d.ndim - 2)
-        for k in (2, 1, 0):
-            vec = box[:, k, :]
-            length = vec[:, k].reshape(lead)
-            safe = np.where(length > 0, length, 1.0)
-            shift = np.where(length > 0, np.rint(d[..., k] / safe), 0.0)
-            d -= shift[..., None] * vec.reshape(lead + (3,))
-        return d
+from .geometry import impropers, minimum_image
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -403,18 +384,8 @@ def chirality_candidates(atomistic: Atomistic, spec, depth: int = 8) -> list[dic
 
 
 def improper_deg(positions, box, quads) -> np.ndarray:
-    """IUPAC dihedral (degrees) of each ordered quadruple i-j-k-l; (F, K).
-
-    TODO(geom): replace by mapmatters.geometry.impropers (radians) when it lands."""
-    x = np.asarray(positions, dtype=np.float64)
-    q = np.asarray(quads, dtype=np.int64).reshape(-1, 4)
-
-    def disp(i, j):
-        return minimum_image(x[:, q[:, j]] - x[:, q[:, i]], box)
-    b1, b2, b3 = disp(0, 1), disp(1, 2), disp(2, 3)
-    n1, n2 = np.cross(b1, b2), np.cross(b2, b3)
-    y = np.linalg.norm(b2, axis=-1) * np.einsum("fki,fki->fk", b1, n2)
-    return np.degrees(np.arctan2(y, np.einsum("fki,fki->fk", n1, n2)))
+    """IUPAC dihedral (degrees) of each ordered quadruple i-j-k-l; (F, K)."""
+    return np.degrees(impropers(np.asarray(positions, dtype=np.float64), quads, box))
 
 
 def improper_sign_fraction(dataset, local_quad: Sequence[int], beads_per_molecule: int,

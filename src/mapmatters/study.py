@@ -179,7 +179,8 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
     for s in ([system] if system else study.systems):
         files.append(f"{out}/{s}/reference/summary.json")
         for m in study.mappings(s):
-            files += [f"{out}/{s}/cg/{m}.stats.json", f"{out}/{s}/analysis/reference/{m}/distributions.png"]
+            files += [f"{out}/{s}/cg/{m}.stats.json", f"{out}/{s}/analysis/reference/{m}/distributions.png",
+                      f"{out}/{s}/diagnostics/{m}.json"]
         for m in study.classical[s]:
             files += [f"{out}/{s}/classical/{m}/summary.json", f"{out}/{s}/classical/{m}/potentials.png"]
         if study.classical[s]:
@@ -196,6 +197,8 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         files += [f"{out}/tables/table1.csv", f"{out}/tables/table1.md"]
     if study.mlp_models(system):
         files.append(f"{out}/tables/permutations.csv")
+    if system is None:
+        files.append(f"{out}/tables/diagnostics.csv")
     files.append(f"{out}/provenance.json")
     return list(dict.fromkeys(files))
 

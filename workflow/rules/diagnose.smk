@@ -1,6 +1,5 @@
 # Diagnostics of each mapping from the mapped reference alone, before any model is trained:
 # bond-permutation risk, chirality, species symmetry (mapmatters.diagnose).
-from mapmatters.system import mapping_spec  # noqa: E402
 
 
 rule diagnose_mapping:
@@ -10,7 +9,7 @@ rule diagnose_mapping:
     output:
         json=f"{OUT}/{{system}}/diagnostics/{{mapping}}.json",
     params:
-        spec=lambda w: mapping_spec(mapping_definition(SYSTEMS[w.system], w.mapping), w.mapping),
+        definition=lambda w: mapping_definition(SYSTEMS[w.system], w.mapping),
         molecule_type=lambda w: SYSTEMS[w.system]["molecule"]["name"],
         thresholds=config["diagnose"],
     log:
