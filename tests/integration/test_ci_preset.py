@@ -39,10 +39,10 @@ def test_summary(ci_run):
     assert s["n_frames"] == 101                       # 10 ps / (100 x 1 fs) + the first frame
     assert abs(s["density_g_cm3"] - 0.655) < 0.002    # 100 C6H14 in a 2.7957 nm cube
     assert 280 < s["temperature_mean_K"] < 320        # 10 ps: loose; the default run reports +-3 K
-    assert set(s["mappings"]) == set(MAPPINGS)
-    for name, m in s["mappings"].items():
-        assert m["forces_sum_ok"], name
-        assert m["force_sum_rel_dev"] < 1e-5
+    assert "mappings" not in s          # a new mapping leaves the reference summary alone
+    for name in MAPPINGS:
+        st = json.loads((ci_run / f"hexane/cg/{name}.stats.json").read_text())
+        assert st["force_sum_rel_dev"] < 1e-5, name
 
 
 def test_cg_datasets(ci_run):
@@ -88,9 +88,9 @@ def test_rerun_is_a_no_op(ci_run):
 def test_trajectory_without_forces_is_rejected(ci_run, tmp_path):
     import MDAnalysis as mda
 
-    from mapmatters.system import load_system
     from mapmatters.mapping import load_mappings
     from mapmatters.mapping.trajectory import map_trajectory
+    from mapmatters.system import load_system
 
     ref = ci_run / "hexane/reference"
     u = mda.Universe(str(ref / "production.tpr"), str(ref / "production.trr"))
@@ -99,11 +99,11 @@ def test_trajectory_without_forces_is_rejected(ci_run, tmp_path):
         for ts in u.trajectory[:3]:
             ts.has_forces = False
             w.write(u.atoms)
-    spec = load_mappings(load_system(ROOT / "config/systems/hexane.yaml"))["three-site"]
+    system = load_system(ROOT / "config/systems/hexane.yaml")
+    spec = load_mappings(system)["three-site"]
     out = tmp_path / "x.h5"
     with pytest.raises(InputError, match="has no forces.*nstfout"):
-        map_trajectory(str(ref / "production.tpr"), str(noforce), spec, molecule_type="HEX", out=str(out),
-                       system="hexane", log=None)
+        map_trajectory(str(ref / "production.tpr"), str(noforce), spec, system=system, out=str(out), log=None)
     assert not out.exists() and not list(tmp_path.glob(".x.*"))     # nothing half-written
 
     subset = tmp_path / "subset.trr"
@@ -111,8 +111,7 @@ def test_trajectory_without_forces_is_rejected(ci_run, tmp_path):
         for ts in u.trajectory[:2]:
             w.write(u.atoms[:40])
     with pytest.raises(InputError, match="do not match|atoms"):
-        map_trajectory(str(ref / "production.tpr"), str(subset), spec, molecule_type="HEX", out=str(out),
-                       system="hexane", log=None)
+        map_trajectory(str(ref / "production.tpr"), str(subset), spec, system=system, out=str(out), log=None)
     assert not out.exists()
 
 
@@ -148,7 +147,7 @@ def test_production_resumes_from_checkpoint_after_kill(ci_run, tmp_path):
     outs = [str(tmp_path / f"prod.{x}") for x in ("tpr", "trr", "edr")]
     call = (f"from mapmatters.reference.protocol import produce; "
             f"produce({str(ref / 'equil.gro')!r}, {str(ref / 'equil.cpt')!r}, {str(ref / 'topol.top')!r}, "
-            f"{params!r}, {outs[0]!r}, {outs[1]!r}, {outs[2]!r}, seed=5, workdir={str(work)!r}, "
+            f"{params!r}, {outs[0]!r}, {outs[1]!r}, {outs[2]!r}, kind='liquid', seed=5, workdir={str(work)!r}, "
             f"log={str(tmp_path / 'log')!r})")
     proc = subprocess.Popen([sys.executable, "-c", call], cwd=ROOT, start_new_session=True)
     deadline = time.time() + 300
@@ -163,7 +162,7 @@ def test_production_resumes_from_checkpoint_after_kill(ci_run, tmp_path):
 
     from mapmatters.reference.protocol import produce
     info = produce(str(ref / "equil.gro"), str(ref / "equil.cpt"), str(ref / "topol.top"), params, *outs,
-                   seed=5, workdir=str(work), log=str(tmp_path / "log"))
+                   kind="liquid", seed=5, workdir=str(work), log=str(tmp_path / "log"))
     assert info["resumed"] is True
     assert "resuming production" in (tmp_path / "log").read_text()
     u = mda.Universe(outs[0], outs[1])
@@ -380,3 +379,99 @@ def _frames_done(state):
         return int(np.load(state)["n_frames_done"])
     except (OSError, KeyError, ValueError):
         return 0
+
+
+ALANINE_BEADS = {"atomistic": 22, "united-atom": 10, "heavy-atom": 10, "heavy-atom-map2": 10, "core": 5,
+                 "core-map2": 5, "core-single": 5, "core-beta": 6, "core-beta-map2": 6, "core-beta-single": 6}
+
+
+def test_alanine_built_from_sequence_solvated_and_unconstrained(ci_run):
+    s = json.loads((ci_run / "alanine/reference/summary.json").read_text())
+    assert s["kind"] == "solvated" and s["n_solute_atoms"] == 22
+    assert s["n_frames"] == 41                              # 4 ps, every 100 steps of 1 fs, + t = 0
+    assert 3.0 < s["box_nm"][0] < 3.4                        # cubic, 1.2 nm margin (the authors': 3.279 nm)
+    assert 0.95 < s["density_g_cm3"] < 1.05                  # TIP3P water after NPT
+    assert s["solute_unconstrained"] and s["constrained_molecule_types"] == {"SOL": {"Settle": 1}}
+    top = (ci_run / "alanine/reference/topol.top").read_text()
+    assert "amber99sb-ildn.ff/forcefield.itp" in top and "tip3p.itp" in top
+
+
+def test_alanine_free_space_cg_data(ci_run):
+    """Water dropped, molecule whole, no box; forces summed; phi from the CG beads equals
+    mdtraj's phi of the atomistic reference."""
+    import mdtraj
+
+    from mapmatters.geometry import dihedrals, distances
+
+    ref = ci_run / "alanine/reference"
+    t = mdtraj.load(str(ref / "production.trr"), top=str(ref / "em.gro"))
+    t = t.atom_slice(t.topology.select("protein"))
+    _, phi_ref = mdtraj.compute_phi(t)
+    for m, n in ALANINE_BEADS.items():
+        with CGDataset(ci_run / f"alanine/cg/{m}.h5") as ds:
+            assert not ds.periodic and ds.n_beads == n and ds.n_frames == 41
+            assert np.all(ds.read("box") == 0)
+            x = ds.read("positions")
+            d = distances(x.astype(np.float64), ds.topology.bonds)
+            assert d.max() < 0.3, m                        # whole: no bond across a box face
+            names = list(ds.topology.bead_names)
+            quad = [names.index(b) for b in ("ACE1-C", "ALA2-N", "ALA2-CA", "ALA2-C")]
+            phi = np.degrees(dihedrals(x.astype(np.float64), [quad]))[:, 0]
+            assert np.allclose(phi, np.degrees(phi_ref[:, 0]), atol=0.05), m
+        st = json.loads((ci_run / f"alanine/cg/{m}.stats.json").read_text())
+        assert st["force_sum_rel_dev"] < 1e-5 and st["n_molecules"] == 1
+    # a Heavy Atom bead's force is its heavy atom's force: hydrogens' forces are dropped
+    st = json.loads((ci_run / "alanine/cg/heavy-atom.stats.json").read_text())
+    assert st["atoms_per_molecule_mapped"] == 10
+    assert (ci_run / "alanine/analysis/reference/core-beta/distributions.png").stat().st_size > 10_000
+    assert list(pd.read_csv(ci_run / "alanine/analysis/reference/core-beta/rdf.csv").columns) == ["r_nm"]
+
+
+def test_diagnostics_table(ci_run):
+    t = pd.read_csv(ci_run / "tables/diagnostics.csv")
+    risk = t[(t["check"] == "bond_permutation") & (t["system"] == "hexane")].groupby("mapping")["flag"].any()
+    assert risk["two-site"] and not risk["three-site"] and not risk["four-site"]
+    chir = t[(t["check"] == "chirality") & (t["system"] == "alanine")].set_index("mapping")
+    verdict = {m: chir.loc[m, "detail"] for m in ("core", "core-beta", "united-atom", "atomistic")}
+    assert "lost" in str(verdict["core"]) and "kept" in str(verdict["core-beta"])
+    assert "kept" in str(verdict["united-atom"]) and "atomistic" in str(verdict["atomistic"])
+
+
+def test_adding_a_mapping_schedules_only_that_mapping(ci_run, tmp_path):
+    """A new mapping in the system file: the dry run lists that mapping's jobs and the tables that
+    gather every mapping, never the atomistic reference or another mapping's jobs."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "config/systems/hexane.yaml").read_text())
+    data["mappings"]["three-site-Map2"] = {**data["mappings"]["three-site"], "description": "A B C"}
+    data["mappings"]["three-site-Map2"]["beads"] = [{**b, "species": sp} for b, sp in
+                                                   zip(data["mappings"]["three-site"]["beads"], "ABC")]
+    edited = tmp_path / "hexane.yaml"
+    edited.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = snakemake("-n", "--cores", "2", "--configfile", "config/presets/ci.yaml", "--config",
+                    f"results={ci_run.parent}",
+                    f"systems={{'hexane': '{edited}', 'alanine': 'config/systems/alanine.yaml'}}")
+    jobs = _dry_run_jobs(out.stdout + out.stderr)
+    assert jobs, out.stdout
+    gathering = {"diagnostics_table", "provenance", "all"}
+    for rule, wildcards in jobs:
+        if rule in gathering:
+            continue
+        assert wildcards.get("mapping") == "three-site-Map2", (rule, wildcards)
+    assert {r for r, _ in jobs} >= {"map_reference", "reference_distributions", "diagnose_mapping"}
+
+
+def _dry_run_jobs(text):
+    """(rule, wildcards) of every job a dry run lists."""
+    jobs, rule, wc = [], None, {}
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith(("rule ", "localrule ")) and s.endswith(":"):
+            if rule is not None:
+                jobs.append((rule, wc))
+            rule, wc = s.split()[1].rstrip(":"), {}
+        elif rule is not None and s.startswith("wildcards:"):
+            wc = dict(kv.split("=", 1) for kv in s.split(":", 1)[1].strip().split(", "))
+    if rule is not None:
+        jobs.append((rule, wc))
+    return jobs

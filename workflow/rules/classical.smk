@@ -2,10 +2,6 @@
 # (The paper ran these in GROMACS SD; GROMACS 2022 has no tabulated non-bonded potentials.)
 
 
-def classical_cfg(w):
-    return config["classical"][w.system]
-
-
 rule classical_fit:
     input:
         h5=rules.map_reference.output.h5,

@@ -66,3 +66,87 @@ def md_runtime_min(system, ps):
 
 def all_targets(system=None):
     return targets(STUDY, OUT, system)
+
+
+# --- reference rules
+
+
+def reference_definition_of(wildcards):
+    return reference_definition(SYSTEMS[wildcards.system])
+
+
+def systems_of_kind(kind):
+    names = [s for s, d in SYSTEMS.items() if d["kind"] == kind]
+    return "|".join(names) if names else "(?!)"
+
+
+# --- classical rules
+
+
+def classical_cfg(w):
+    return config["classical"][w.system]
+
+
+# --- mlp rules
+
+
+def mlp_cfg(w):
+    return config["mlp"][w.system]
+
+
+def mlp_resources_gpu():
+    return int(config["mlp_runtime"].get("gpu", 0))
+
+
+def mlp_train_frames(w):
+    p = config["reference"][w.system]
+    frames = int(p["production_ps"] / p["dt_ps"] / p["output_every_steps"]) + 1
+    t = mlp_cfg(w)["train"]
+    frames //= t["stride"]
+    return min(frames, t["max_frames"]) if t.get("max_frames") else frames
+
+
+def mlp_train_minutes(w):
+    """Pessimistic: 200 frames/s on a GPU (paper-size MACE, 400 beads), 5 frames/s on a CPU core.
+    (The paper preset's 50 epochs over 500,000 frames need days: a job that hits the time limit
+    resumes from its last epoch when resubmitted; lower ``train.max_frames`` to shorten it.)"""
+    fps = 200.0 if mlp_resources_gpu() else 5.0
+    return int(30 + 1.5 * mlp_cfg(w)["train"]["epochs"] * mlp_train_frames(w) / fps / 60)
+
+
+# --- figures rules
+
+
+def figure1_models(system):
+    """Result folders (below {OUT}/{system}/) of the models in Figure 1: classical, then MLPs."""
+    out = ["classical"] if STUDY.classical.get(system) else []
+    return out + [f"mlp/{v}" for v in config["figures"]["figure1"]["mlp_variants"]]
+
+
+def model_bonded_file(model, mapping):
+    """MLPs on a bond mapping show the nearest-neighbour distance (their bond partners switch)."""
+    kind = SYSTEMS[config["figures"]["figure1"]["system"]]["mappings"][mapping]["observable"]["kind"]
+    return "nn_runs.csv" if model.startswith("mlp/") and kind == "bond" else "bonded_runs.csv"
+
+
+def mlp_entries(system, mappings, variants):
+    return [{"mapping": m, "variant": v, "metrics": f"{OUT}/{system}/mlp/{v}/{m}/metrics.json",
+             "summary": f"{OUT}/{system}/mlp/{v}/{m}/summary.json",
+             "reference": f"{OUT}/{system}/analysis/reference/{m}/permutation.json"}
+            for m in mappings for v in variants]
+
+
+def figure1_columns():
+    """Figure 1's panels: per mapping, the reference and every model's result files."""
+    from mapmatters.figures.figure1 import model_label
+
+    f1 = config["figures"]["figure1"]
+    base = f"{OUT}/{f1['system']}"
+    return [{"mapping": m, "title": f"{m} model",
+             "reference_bonded": f"{base}/analysis/reference/{m}/bonded.csv",
+             "reference_rdf": f"{base}/analysis/reference/{m}/rdf.csv",
+             "models": {model_label(model, model_bonded_file(model, m)):
+                        {"bonded": f"{base}/{model}/{m}/{model_bonded_file(model, m)}",
+                         "rdf": f"{base}/{model}/{m}/rdf_runs.csv"}
+                        for model in figure1_models(f1["system"])}}
+            for m in f1["mappings"]]

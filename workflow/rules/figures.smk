@@ -1,48 +1,17 @@
 # The paper's figures and tables, made from results (never by hand).
 
 
-def figure1_models(system):
-    """Result folders (below {OUT}/{system}/) of the models in Figure 1: classical, then MLPs."""
-    out = ["classical"] if STUDY.classical.get(system) else []
-    return out + [f"mlp/{v}" for v in config["figures"]["figure1"]["mlp_variants"]]
-
-
-def model_bonded_file(model, mapping):
-    """MLPs on a bond mapping show the nearest-neighbour distance (their bond partners switch)."""
-    kind = SYSTEMS[config["figures"]["figure1"]["system"]]["mappings"][mapping]["observable"]["kind"]
-    return "nn_runs.csv" if model.startswith("mlp/") and kind == "bond" else "bonded_runs.csv"
-
-
-def mlp_entries(system, mappings, variants):
-    return [{"mapping": m, "variant": v, "metrics": f"{OUT}/{system}/mlp/{v}/{m}/metrics.json",
-             "summary": f"{OUT}/{system}/mlp/{v}/{m}/summary.json",
-             "reference": f"{OUT}/{system}/analysis/reference/{m}/permutation.json"}
-            for m in mappings for v in variants]
-
-
 rule figure1:
     input:
-        ref_bonded=lambda w: expand(f"{OUT}/{{s}}/analysis/reference/{{m}}/bonded.csv",
-                                    s=config["figures"]["figure1"]["system"],
-                                    m=config["figures"]["figure1"]["mappings"]),
-        ref_rdf=lambda w: expand(f"{OUT}/{{s}}/analysis/reference/{{m}}/rdf.csv",
-                                 s=config["figures"]["figure1"]["system"],
-                                 m=config["figures"]["figure1"]["mappings"]),
-        models=lambda w: [f"{OUT}/{config['figures']['figure1']['system']}/{model}/{m}/{f}"
-                          for m in config["figures"]["figure1"]["mappings"]
-                          for model in figure1_models(config["figures"]["figure1"]["system"])
-                          for f in (model_bonded_file(model, m), "rdf_runs.csv")],
+        files=lambda w: [c[k] for c in figure1_columns() for k in ("reference_bonded", "reference_rdf")]
+        + [f for c in figure1_columns() for files in c["models"].values() for f in files.values()],
     output:
         png=report(f"{OUT}/figures/figure1.png", caption="../report/figure1.rst", category="Figures",
                    labels={"figure": "Figure 1"}),
         pdf=f"{OUT}/figures/figure1.pdf",
     params:
         system=config["figures"]["figure1"]["system"],
-        mappings=config["figures"]["figure1"]["mappings"],
-        models=lambda w: {m: {model: model_bonded_file(model, m)
-                              for model in figure1_models(config["figures"]["figure1"]["system"])}
-                          for m in config["figures"]["figure1"]["mappings"]},
-        out=OUT,
+        columns=lambda w: figure1_columns(),
         preset=config["preset"],
     log:
         f"{LOGS}/figure1.log",

@@ -3,30 +3,6 @@
 # per (system, variant, mapping).
 
 
-def mlp_cfg(w):
-    return config["mlp"][w.system]
-
-
-def mlp_resources_gpu():
-    return int(config["mlp_runtime"].get("gpu", 0))
-
-
-def mlp_train_frames(w):
-    p = config["reference"][w.system]
-    frames = int(p["production_ps"] / p["dt_ps"] / p["output_every_steps"]) + 1
-    t = mlp_cfg(w)["train"]
-    frames //= t["stride"]
-    return min(frames, t["max_frames"]) if t.get("max_frames") else frames
-
-
-def mlp_train_minutes(w):
-    """Pessimistic: 200 frames/s on a GPU (paper-size MACE, 400 beads), 5 frames/s on a CPU core.
-    (The paper preset's 50 epochs over 500,000 frames need days: a job that hits the time limit
-    resumes from its last epoch when resubmitted; lower ``train.max_frames`` to shorten it.)"""
-    fps = 200.0 if mlp_resources_gpu() else 5.0
-    return int(30 + 1.5 * mlp_cfg(w)["train"]["epochs"] * mlp_train_frames(w) / fps / 60)
-
-
 rule mlp_train:
     input:
         h5=rules.map_reference.output.h5,

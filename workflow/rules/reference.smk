@@ -4,15 +4,6 @@
 # definition as a parameter, not the system file: editing a mapping reruns nothing here.
 
 
-def reference_definition_of(wildcards):
-    return reference_definition(SYSTEMS[wildcards.system])
-
-
-def systems_of_kind(kind):
-    names = [s for s, d in SYSTEMS.items() if d["kind"] == kind]
-    return "|".join(names) if names else "(?!)"
-
-
 rule reference_topology:
     output:
         top=f"{OUT}/{{system}}/reference/topol.top",

@@ -16,6 +16,16 @@ YLABEL = {"nm": "probability density (1/nm)", "deg": "probability density (1/deg
 COLORS = {"classical": "tab:blue", "MACE": "tab:red", "NequIP": "tab:green"}
 
 
+def model_label(model: str, bonded_file: str) -> str:
+    """Legend label of a model result folder ('classical' or 'mlp/<variant>')."""
+    if not model.startswith("mlp/"):
+        return model
+    variant = model.removeprefix("mlp/")
+    name = variant.split("-")[0].replace("mace", "MACE").replace("nequip", "NequIP")
+    extra = ", nearest neighbour" if bonded_file == "nn_runs.csv" else ""
+    return f"{name} ({variant}{extra})"
+
+
 def _band(ax, df: pd.DataFrame, ycol: str, label: str, color: str) -> None:
     x = df.iloc[:, 0]
     m, s = df[f"{ycol}_mean"], df[f"{ycol}_sd"]
