@@ -18,6 +18,10 @@ Units and conventions (GROMACS):
   An ``(F, 3)`` array of per-frame edge lengths is *not* accepted (it cannot be told apart
   from a (3, 3) box when F = 3): convert it with :func:`diagonal_box`.
 - Displacements are ``x_j - x_i`` under the minimum-image convention when a box is given.
+- JAX code (MLP models, neighbour lists, MD) uses one orthorhombic side (3,) or ``None``
+  (free space, e.g. one molecule in implicit solvent): :func:`box_side` converts, and
+  :func:`jax_space` / :func:`jax_minimum_image` are its displacement vocabulary. They import
+  jax only when called, so numpy-only users of this module never load it.
 - Bonded coordinates (:func:`distances`, :func:`angles`, :func:`dihedrals`,
   :func:`impropers`) take positions (F, N, 3) or (N, 3) and index tuples (K, width), and
   return (F, K) or (K,) accordingly.
@@ -30,7 +34,7 @@ import numpy as np
 
 __all__ = ["minimum_image", "wrap", "diagonal_box", "box_lengths", "spanning_tree_edges",
            "make_whole", "make_whole_along", "as_tuples", "displacements", "distances", "angles",
-           "dihedrals", "impropers"]
+           "dihedrals", "impropers", "box_side", "jax_space", "jax_minimum_image"]
 
 
 # ----------------------------------------------------------------------------- boxes
@@ -53,6 +57,26 @@ def box_lengths(box) -> np.ndarray:
     if np.any(np.abs(off) > 1e-6):
         raise ValueError("only orthorhombic boxes are supported here (the box has off-diagonal terms)")
     return diag
+
+
+def box_side(box) -> np.ndarray | None:
+    """Side lengths (3,) of one orthorhombic box given as a scalar, (3,) or (3, 3); None stays None.
+
+    Raises ``ValueError`` for a triclinic (3, 3) box or another shape. This is the box form
+    the JAX code (:func:`jax_space`, the MLP models, MD) takes.
+    """
+    if box is None:
+        return None
+    b = np.asarray(box, dtype=np.float64)
+    if b.ndim == 0:
+        return np.full(3, float(b))
+    if b.ndim == 1:
+        return b.copy()
+    if b.shape == (3, 3):
+        if np.abs(b - np.diag(np.diagonal(b))).max() > 1e-6:
+            raise ValueError("only orthorhombic boxes are supported (box has off-diagonal terms)")
+        return np.diagonal(b).copy()
+    raise ValueError(f"bad box shape {b.shape}")
 
 
 def minimum_image(d: np.ndarray, box) -> np.ndarray:
@@ -289,3 +313,32 @@ def impropers(x: np.ndarray, quads, box=None) -> np.ndarray:
     improper listed centre-first, i-j-k-l with i central, pass the quadruple in that order.)
     """
     return dihedrals(x, quads, box)
+
+
+# ------------------------------------------------------------------------------- JAX
+def jax_space(box):
+    """jax-md's ``(displacement_fn, shift_fn)`` for free space or an orthorhombic box (nm).
+
+    ``box`` None gives ``jax_md.space.free()`` (no periodicity: single molecules, implicit
+    solvent); anything :func:`box_side` accepts gives ``jax_md.space.periodic(side)``. Use it
+    for jax-md neighbour lists and integrators; jax-md's displacement functions take one pair
+    of vectors (vmap them), while :func:`jax_minimum_image` works on arrays of displacements.
+    """
+    from jax_md import space
+
+    side = box_side(box)
+    return space.free() if side is None else space.periodic(side)
+
+
+def jax_minimum_image(d, side):
+    """Minimum-image displacements ``d - side * round(d / side)`` in JAX (differentiable).
+
+    ``d`` (..., 3) jax or numpy array; ``side`` (3,) orthorhombic box sides (broadcastable)
+    or ``None`` for free space (``d`` returned unchanged). Same numbers as
+    :func:`minimum_image` with edge lengths, but traceable inside ``jax.jit``/``grad``.
+    """
+    if side is None:
+        return d
+    import jax.numpy as jnp
+
+    return d - side * jnp.round(d / side)

@@ -7,5 +7,5 @@ Modules (import them explicitly; this package imports nothing heavy):
 - :mod:`.model`     MACE / NequIP energy functions on jax-md sparse neighbour lists; parameter files
 - :mod:`.neighbors` neighbour lists sized over a dataset, overflow checks
 - :mod:`.train`     force matching with ``chemtrain.trainers.ForceMatching``, checkpoint/resume
-- :mod:`.units`     unit constants (meV/A per kJ/mol/nm, k_B in kJ/mol/K)
+- :mod:`.units`     unit constants, re-exported from :mod:`mapmatters.units`
 """

@@ -62,6 +62,7 @@ import numpy as np
 
 from . import compat
 from ..config import with_defaults
+from ..geometry import box_side, jax_minimum_image, jax_space  # noqa: F401  (box_side re-exported)
 from ..units import NM_TO_ANGSTROM
 
 DEFAULTS: dict[str, Any] = {
@@ -154,28 +155,9 @@ def _displacement(box):
         return NM_TO_ANGSTROM * (ra - rb)
 
     def periodic(ra, rb, cell):
-        side = jnp.diagonal(cell[0])
-        d = ra - rb
-        d = d - side * jnp.round(d / side)
-        return NM_TO_ANGSTROM * d
+        return NM_TO_ANGSTROM * jax_minimum_image(ra - rb, jnp.diagonal(cell[0]))
 
     return free if box is None else periodic
-
-
-def box_side(box) -> np.ndarray | None:
-    """Orthorhombic box side lengths (3,) from a scalar, (3,) or (3,3) box; None stays None."""
-    if box is None:
-        return None
-    b = np.asarray(box, dtype=np.float64)
-    if b.ndim == 0:
-        return np.full(3, float(b))
-    if b.ndim == 1:
-        return b.copy()
-    if b.shape == (3, 3):
-        if np.abs(b - np.diag(np.diagonal(b))).max() > 1e-6:
-            raise ValueError("only orthorhombic boxes are supported (box has off-diagonal terms)")
-        return np.diagonal(b).copy()
-    raise ValueError(f"bad box shape {b.shape}")
 
 
 def _graph(R, idx, atomic_numbers, box, displ):
@@ -272,16 +254,15 @@ class EnergyModel:
         for training on independent frames use 0. The cell list is off by default (faster
         for a few hundred beads on CPU, see TOOLCHAIN.md).
         """
-        from jax_md import partition, space
+        from jax_md import partition
 
         side = box_side(self.box)
+        disp, _ = jax_space(side)
         if side is None:
-            disp, _ = space.free()
             box = 1000.0  # unused without the cell list
             if not disable_cell_list:
                 raise ValueError("cell list needs a periodic box")
         else:
-            disp, _ = space.periodic(side)
             box = side
             if self.r_cut >= 0.5 * side.min():
                 raise ValueError(f"r_cut {self.r_cut} nm must be below half the box ({side.min()} nm)")

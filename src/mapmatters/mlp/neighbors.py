@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..geometry import jax_minimum_image, minimum_image
+
 
 @dataclass
 class NeighborStats:
@@ -34,9 +36,7 @@ def count_edges(positions, box_side, r_cut: float, batch: int = 64) -> NeighborS
 
     @jax.jit
     def counts(R):
-        d = R[:, :, None, :] - R[:, None, :, :]
-        if side is not None:
-            d = d - side * jnp.round(d / side)
+        d = jax_minimum_image(R[:, :, None, :] - R[:, None, :, :], side)
         r2 = jnp.sum(d * d, axis=-1)
         n = R.shape[1]
         within = (r2 < r_cut * r_cut) & ~jnp.eye(n, dtype=bool)[None]
@@ -101,9 +101,7 @@ def r_cut_for_n_avg(positions, box_side, n_avg: float, *, r_max: float | None = 
     dists = []
     iu = np.triu_indices(n, 1)
     for x in positions:
-        d = x[iu[0]] - x[iu[1]]
-        if side is not None:
-            d -= side * np.round(d / side)
+        d = minimum_image(x[iu[0]] - x[iu[1]], side)
         dists.append(np.sqrt(np.sum(d * d, axis=-1)))
     r_sorted = np.sort(np.concatenate(dists))
     n_frames = len(positions)

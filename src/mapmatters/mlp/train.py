@@ -43,6 +43,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import compat
+from ..geometry import box_lengths
 from ..units import KJ_MOL_NM_TO_MEV_A
 from ..config import with_defaults
 
@@ -88,9 +89,10 @@ def load_frames(path, stride: int = 1, max_frames: int | None = None) -> dict:
         periodic = ds.periodic
     side = None
     if periodic:
-        diag = np.diagonal(box, axis1=1, axis2=2)
-        if np.abs(box - np.stack([np.diag(d) for d in diag])).max() > 1e-6:
-            raise ValueError(f"{path}: triclinic boxes are not supported")
+        try:
+            diag = box_lengths(box)
+        except ValueError:
+            raise ValueError(f"{path}: triclinic boxes are not supported") from None
         if np.ptp(diag, axis=0).max() > 1e-5:
             raise ValueError(f"{path}: the box changes between frames (NPT data); "
                              "force matching here needs a constant box")

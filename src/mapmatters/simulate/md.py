@@ -41,6 +41,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..geometry import jax_space
 from ..units import KB_KJ_MOL_K
 from ..config import with_defaults
 
@@ -88,11 +89,8 @@ def system_from_model(model, params, masses, capacity_multiplier: float = 1.0,
 
 
 def _shift(box):
-    from jax_md import space
-
-    if box is None:
-        return space.free()[1]
-    return space.periodic(np.asarray(box, np.float64))[1]
+    """jax-md shift function: free space for ``box`` None, else the periodic box's."""
+    return jax_space(box)[1]
 
 
 def _edges_needed(system: System, R) -> int:

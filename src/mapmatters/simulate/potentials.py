@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import jax_minimum_image, minimum_image
+
 
 def _min_image(d, box):
-    return d if box is None else d - box * np.round(d / box)
+    """Numpy minimum image for an orthorhombic side (3,) or None (free space)."""
+    return minimum_image(d, None if box is None else np.asarray(box, np.float64))
 
 
 def harmonic_bonds_soft_repulsion(bonds, n, box=None, k_b=2000.0, r0=0.2, eps=5.0, sigma=0.45):
@@ -27,7 +30,7 @@ def harmonic_bonds_soft_repulsion(bonds, n, box=None, k_b=2000.0, r0=0.2, eps=5.
     box_j = None if box is None else jnp.asarray(box, jnp.float32)
 
     def disp(d):
-        return d if box_j is None else d - box_j * jnp.round(d / box_j)
+        return jax_minimum_image(d, box_j)
 
     def energy_fn(R, neighbor=None, **unused):
         db = disp(R[bi] - R[bj])
