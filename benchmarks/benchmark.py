@@ -17,7 +17,6 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,9 +79,9 @@ def bench_lammps(results: Path, mapping: str, ps: float) -> dict:
 
 
 def bench_mapping(results: Path, mapping: str) -> dict:
-    from mapmatters.system import load_system
     from mapmatters.mapping import load_mappings
     from mapmatters.mapping.trajectory import map_trajectory
+    from mapmatters.system import load_system
 
     root = Path(__file__).resolve().parents[1]
     system = load_system(root / "config/systems/hexane.yaml")

@@ -130,10 +130,12 @@ def _versions(names) -> dict:
 
 def jax_worker(spec: dict, data_path: Path) -> dict:
     """Energy+forces and MD speed of mapmatters' JAX MACE (project venv)."""
-    import numpy as np
     import jax
     import jax.numpy as jnp
-    from mapmatters.mlp import model as M, neighbors as NB
+    import numpy as np
+
+    from mapmatters.mlp import model as M
+    from mapmatters.mlp import neighbors as NB
     from mapmatters.simulate import md
 
     d = dict(np.load(data_path))
@@ -196,18 +198,19 @@ def torch_worker(spec: dict, data_path: Path) -> dict:
     warnings.filterwarnings("ignore")     # e3nn/TorchScript chatter at model construction
     import logging
     logging.disable(logging.WARNING)
+    import ase
+    import mace  # noqa: F401  (before e3nn: mace sets how e3nn's constants load on torch>=2.6)
     import numpy as np
     import torch
-    import mace  # noqa: F401  (before e3nn: mace sets how e3nn's constants load on torch>=2.6)
-    from e3nn import o3
-    from mace import data as mace_data, modules
-    from mace.calculators import MACECalculator
-    from mace.tools import torch_geometric, utils
-    import ase
     from ase import units
     from ase.calculators.calculator import Calculator, all_changes
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from e3nn import o3
+    from mace import data as mace_data
+    from mace import modules
+    from mace.calculators import MACECalculator
+    from mace.tools import torch_geometric, utils
 
     torch.set_num_threads(spec["torch_threads"])
     torch.set_default_dtype(torch.float32)
@@ -385,6 +388,7 @@ def main(argv=None) -> int:
                          "benchmarks/requirements-torch.txt")
     load_start = os.getloadavg()
     import numpy as np
+
     from mapmatters.mlp import neighbors as NB
     from mapmatters.mlp.train import load_frames
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .system import load_system
 from .errors import InputError
+from .system import load_system
 
 CONFIG = "config (config/config.yaml + --configfile/--config overrides)"
 
@@ -188,7 +188,10 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         for _, v, m in study.mlp_models(s):
             files += [f"{out}/{s}/mlp/{v}/{m}/summary.json", f"{out}/{s}/analysis/reference/{m}/permutation.json"]
     figs = study.config["figures"]
-    mine = (lambda name: study.figure_enabled(name) and (system is None or figs[name]["system"] == system))
+
+    def mine(name):
+        return study.figure_enabled(name) and (system is None or figs[name]["system"] == system)
+
     if mine("figure1"):
         files += [f"{out}/figures/figure1.png", f"{out}/figures/figure1.pdf"]
     if mine("figure2"):

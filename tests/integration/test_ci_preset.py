@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, require
+
 from mapmatters.cgdata import CGDataset
 from mapmatters.errors import InputError
 

@@ -1,12 +1,10 @@
-"""Run aggregation, RDF errors, stability on a synthetic blow-up, starting frames, and the
+"""Run aggregation, RDF errors, starting frames, and the
 trajectory -> dataset conversion that feeds every model into the one analysis path."""
 import numpy as np
 import pandas as pd
 import pytest
 
 from mapmatters.analysis.aggregate import aggregate_runs, mean_sd, rdf_errors
-from mapmatters.classical.lammps import stable_time_ps
-from mapmatters.classical.units import KB_KJ_PER_MOL_K
 from mapmatters.errors import InputError
 from mapmatters.runs import start_frames
 
@@ -31,19 +29,6 @@ def test_rdf_error_in_units_of_1e3():
     err = rdf_errors([model, ref], ref)
     np.testing.assert_allclose(err["g_A-A_err_1e-3"], [10.0, 0.0])
     assert mean_sd([10.0, 0.0]) == {"mean": 5.0, "sd": pytest.approx(np.sqrt(50.0)), "n": 2}
-
-
-def test_stability_criterion_on_a_synthetic_blow_up():
-    # kB T > 5 kJ/mol  <=>  T > 5 / kB = 601.4 K; the run "explodes" at 3.0 ps
-    t_fs = np.arange(0, 5001, 500.0)
-    temp = np.full(len(t_fs), 300.0)
-    temp[t_fs >= 3000] = [650.0, 2000.0, 1e5, 1e6, 1e7][: int((t_fs >= 3000).sum())]
-    thermo = pd.DataFrame({"time": t_fs, "temp": temp})
-    assert 5.0 / KB_KJ_PER_MOL_K == pytest.approx(601.36, abs=0.01)
-    assert stable_time_ps(thermo) == pytest.approx(3.0)
-    # a hot but sub-threshold frame (kB T = 4.99 kJ/mol) is not a blow-up
-    calm = pd.DataFrame({"time": t_fs, "temp": np.full(len(t_fs), 4.99 / KB_KJ_PER_MOL_K)})
-    assert stable_time_ps(calm, completed_ps=5.0) == pytest.approx(5.0)
 
 
 def test_start_frames_evenly_spaced_and_distinct():

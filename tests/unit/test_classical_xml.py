@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 
 from mapmatters.classical.model import InteractionType, ModelTopology, canonical_species
-from mapmatters.classical.tables import (complete_table, integrate_force, lammps_table_section,
-                                         read_lammps_table)
-from mapmatters.classical.votca import (FitGrid, FitOptions, choose_grid, effective_cutoff,
-                                        frame_selection, votca_settings_xml, votca_topology_xml)
+from mapmatters.classical.tables import complete_table, integrate_force, lammps_table_section, read_lammps_table
+from mapmatters.classical.votca import (
+    FitGrid,
+    FitOptions,
+    choose_grid,
+    effective_cutoff,
+    frame_selection,
+    votca_settings_xml,
+    votca_topology_xml,
+)
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 from mapmatters.mapping import load_mappings

@@ -8,9 +8,19 @@ import numpy as np
 import pytest
 
 from mapmatters.cgdata import CGWriter, Topology
-from mapmatters.diagnose import (Atomistic, Thresholds, automorphisms, bond_permutation_risk,
-                                 chirality_candidates, chirality_verdicts, diagnose_mapping, diagnostic_rows,
-                                 overlap_coefficient, species_symmetry, stereocentres)
+from mapmatters.diagnose import (
+    Atomistic,
+    Thresholds,
+    automorphisms,
+    bond_permutation_risk,
+    chirality_candidates,
+    chirality_verdicts,
+    diagnose_mapping,
+    diagnostic_rows,
+    overlap_coefficient,
+    species_symmetry,
+    stereocentres,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,12 @@ code must give the same datasets to float tolerance.
 """
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from mapmatters.cgdata import CGDataset
-from mapmatters.system import load_system
 from mapmatters.mapping import load_mappings
 from mapmatters.mapping.trajectory import map_trajectory
+from mapmatters.system import load_system
 
 DATA = ROOT / "tests/data/hexane_frames"
 SYSTEM = ROOT / "config/systems/hexane.yaml"

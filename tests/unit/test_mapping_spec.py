@@ -3,10 +3,10 @@ import copy
 
 import pytest
 
-from mapmatters.system import load_system
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 from mapmatters.mapping import load_mappings, parse_mapping
+from mapmatters.system import load_system
 
 ATOMS = ["C1", "C2", "C3"]
 

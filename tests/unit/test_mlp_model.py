@@ -21,6 +21,7 @@ def molecule():
     """A 14-bead non-periodic 'peptide' (free space) with a MACE model and an energy function."""
     import jax
     import jax.numpy as jnp
+
     from mapmatters.mlp import model as M
 
     rng = np.random.default_rng(0)
@@ -82,6 +83,7 @@ def test_periodic_images_and_cubic_symmetry():
     """In a periodic box: wrapping, translations and cube symmetries leave E unchanged."""
     import jax
     import jax.numpy as jnp
+
     from mapmatters.mlp import model as M
     from mapmatters.simulate.potentials import synthetic_dimers
 
@@ -107,6 +109,7 @@ def test_periodic_images_and_cubic_symmetry():
 def test_nequip_and_param_file_roundtrip(tmp_path, molecule):
     import jax
     import jax.numpy as jnp
+
     from mapmatters.mlp import model as M
 
     m, R, energy, params, nbrs = molecule

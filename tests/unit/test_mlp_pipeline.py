@@ -2,7 +2,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from mapmatters.mlp.neighbors import r_cut_for_n_avg

@@ -5,8 +5,8 @@ import hashlib
 import mdtraj as md
 import numpy as np
 import pytest
-
 from conftest import require
+
 from mapmatters.errors import InputError
 from mapmatters.reference import gromacs, mdp, peptide
 

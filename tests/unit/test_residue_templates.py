@@ -3,8 +3,8 @@ every bad input named by file, key and fix."""
 import copy
 
 import pytest
-
 from conftest import ROOT
+
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 from mapmatters.mapping.spec import parse_mapping, species_by_rule

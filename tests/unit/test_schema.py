@@ -5,9 +5,9 @@ import pytest
 import yaml
 
 from mapmatters.config import SCHEMAS, schema_errors, stage_seed
-from mapmatters.system import load_system
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
+from mapmatters.system import load_system
 
 
 def merged(root, preset=None):

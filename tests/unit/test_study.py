@@ -4,8 +4,8 @@ import copy
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 from mapmatters.study import load_study, targets

@@ -1,6 +1,6 @@
 """Angles, dihedrals and 1-4 pairs derived from the bond graph; hexane counts by hand."""
-from mapmatters.system import load_system
 from mapmatters.reference import topology
+from mapmatters.system import load_system
 
 
 def test_butane_like_chain():

@@ -1,6 +1,6 @@
 """Rule permutation_table: bond-permutation rates of every MLP next to the mapped reference."""
-from mapmatters.figures.table1 import permutation_table
 from mapmatters.analysis.aggregate import write_csv
+from mapmatters.figures.table1 import permutation_table
 from mapmatters.rulelog import rule_log
 
 with rule_log(snakemake.log[0]):

@@ -76,7 +76,7 @@ def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, anal
             positions = f["positions"][:, k]
             st = run_stability(system["stability"], template, time, kT=f["kT"][:, k], positions=positions,
                                box=_box_frames(box, len(time)), length_ps=run["length_ps"])
-            write_json(rundir / "run.json", {**run, "engine": {"stable_ps": run.get("stable_ps")}, **st})
+            write_json(rundir / "run.json", {**run, **st})
             n = int(np.sum(time < st["stable_ps"] - 1e-9))
             if n == 0:
                 write_empty_distributions(template, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"))

@@ -81,7 +81,7 @@ def analyse_engine_run(traj: str, run_json: str, thermo_csv: str, template_h5: s
     """One classical (LAMMPS) run through the shared path: the system's stability criterion on
     its thermo log (bulk: kinetic k_B T) or frames (molecular: bond lengths), then the
     distributions of its stable frames. Writes ``out_json``: the engine's ``run.json`` with
-    ``stable_ps`` as the analysis decided it (the engine's own record is kept as ``engine``)."""
+    ``stable_ps`` as the analysis decided it."""
     import json
 
     import pandas as pd
@@ -110,6 +110,6 @@ def analyse_engine_run(traj: str, run_json: str, thermo_csv: str, template_h5: s
         log(f"[run_analysis] {info}")
     else:
         write_empty_distributions(template_h5, out_bonded, out_rdf)
-    record = {**run, "engine": {"stable_ps": run.get("stable_ps")}, **st}
+    record = {**run, **st}
     write_json(out_json, record)
     return record

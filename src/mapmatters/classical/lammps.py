@@ -350,21 +350,6 @@ def last_error(log_path: str | os.PathLike) -> str:
     return errs[-1] if errs else ""
 
 
-def stable_time_ps(thermo, kT_max_kj: float = 5.0, completed_ps: float | None = None) -> float:
-    """Time (ps) up to the first thermo row whose kinetic temperature exceeds kB T > ``kT_max_kj``.
-
-    STUDY.md section 5 (bulk hexane): a run is unstable from the first frame with kB T > 5 kJ/mol.
-    ``completed_ps`` (the planned length) is returned when no row exceeds it and the run finished;
-    otherwise the time of the last row.
-    """
-    t = thermo["time"].to_numpy() / 1000.0  # LAMMPS real: fs
-    temp = thermo["temp"].to_numpy()
-    bad = np.flatnonzero(units.KB_KJ_PER_MOL_K * temp > kT_max_kj)
-    if len(bad):
-        return float(t[bad[0]])
-    return float(completed_ps) if completed_ps is not None else float(t[-1])
-
-
 def parse_thermo(log_path: str | os.PathLike):
     """Thermo output of a LAMMPS log as a pandas DataFrame (all run blocks, in order)."""
     import pandas as pd

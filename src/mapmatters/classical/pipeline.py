@@ -70,8 +70,9 @@ def simulate(dataset: str | os.PathLike, tables_json: str | os.PathLike, rundir:
              timeout: float | None = None, keep_dump: bool = False) -> dict:
     """Run the tabulated model in LAMMPS from one dataset frame; returns and writes ``run.json``.
 
-    An unstable model (LAMMPS stops with a table-range error, or kB T > 5 kJ/mol) is reported in
-    ``run.json`` (``completed``, ``stable_ps``, ``error``) rather than raised. The LAMMPS text dump
+    A model that blows up (LAMMPS stops with a table-range error) is reported in ``run.json``
+    (``completed``, ``error``) rather than raised; whether and from when a run is unstable is the
+    run analysis' decision (:mod:`mapmatters.analysis.stability`, the system's criterion). The LAMMPS text dump
     is removed after conversion to ``traj.xtc`` unless ``keep_dump``.
     """
     from ..cgdata import CGDataset
@@ -97,7 +98,6 @@ def simulate(dataset: str | os.PathLike, tables_json: str | os.PathLike, rundir:
     perf = lmp.parse_performance(log)
     completed = rc == 0
     summary = {"completed": completed, "error": error, "length_ps": settings.length_ps,
-               "stable_ps": lmp.stable_time_ps(thermo, completed_ps=settings.length_ps if completed else None),
                "temperature_mean": float(thermo["temp"].iloc[1:].mean()) if len(thermo) > 1 else None,
                "n_frames": n_frames, "wall_s": round(wall, 3),
                "ns_per_day_wall": round(ns_per_day(settings.length_ps, wall), 1) if completed else None,

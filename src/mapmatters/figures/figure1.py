@@ -37,7 +37,8 @@ def plot_figure1(columns: list[dict], out_png: str, out_pdf: str | None = None, 
     """``columns``: one dict per mapping with ``mapping``, ``title``, ``reference_bonded`` and
     ``reference_rdf`` (CSV paths), and ``models``: {label: {"bonded": csv, "rdf": csv}} of
     aggregated (mean/sd) tables; the bonded table may hold another observable on the same axis
-    (the two-site MLP's nearest-neighbour distance, column ``distance_nm``). The A-A RDF is the first ``g_`` column of the reference."""
+    (the two-site MLP's nearest-neighbour distance, column ``distance_nm``). The A-A RDF is the
+    first ``g_`` column of the reference."""
     fig, axes = plt.subplots(2, len(columns), figsize=(4.2 * len(columns), 6.4), squeeze=False)
     for j, col in enumerate(columns):
         ref_b = pd.read_csv(col["reference_bonded"])

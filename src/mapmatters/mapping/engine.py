@@ -5,8 +5,9 @@
 Atoms in no bead are dropped (solvent too). Centres are computed from minimum-image
 displacements to the bead's first atom, so a molecule split by the periodic box maps
 correctly; the resulting positions are wrapped into the primary cell. Free-space data (a
-solute whose solvent is dropped) are mapped from molecules made whole first, without a box. All arrays are in GROMACS units
-(nm, kJ/mol/nm, amu) and are processed a chunk of frames at a time.
+solute whose solvent is dropped) are mapped from molecules made whole first, without a box.
+All arrays are in GROMACS units (nm, kJ/mol/nm, amu) and are processed a chunk of frames at a
+time.
 """
 from __future__ import annotations
 
@@ -96,8 +97,9 @@ def build_cgmap(spec: MappingSpec, *, names, masses, molnums, moltypes, molecule
             keys = [a if bead.residue is None else (bead.residue, a) for a in bead.atoms]
             missing = [a for a, k in zip(bead.atoms, keys) if k not in local]
             if missing:
+                where = "" if bead.residue is None else f", residue {bead.residue + 1}"
                 raise InputError(f"bead '{bead.name}' names atom(s) {missing} that molecule {m + 1} "
-                                 f"('{molecule_type}'{'' if bead.residue is None else f', residue {bead.residue + 1}'}) "
+                                 f"('{molecule_type}'{where}) "
                                  f"does not have in {topology}.", file=source,
                                  key=f"mappings.{spec.name}.beads[{ib}].atoms",
                                  fix=f"use atom names of the molecule: {', '.join(sorted(map(str, local)))}.")

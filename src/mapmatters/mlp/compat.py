@@ -95,8 +95,8 @@ def import_chemtrain():
     """Apply the patches, then import and return ``chemtrain`` (with ``trainers`` loaded)."""
     apply()
     import chemtrain  # noqa: F401
-    import chemtrain.trainers  # noqa: F401
     import chemtrain.data.preprocessing  # noqa: F401
+    import chemtrain.trainers  # noqa: F401
 
     return chemtrain
 

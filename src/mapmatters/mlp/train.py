@@ -42,10 +42,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import compat
+from ..config import with_defaults
 from ..geometry import box_lengths
 from ..units import KJ_MOL_NM_TO_MEV_A
-from ..config import with_defaults
+from . import compat
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 50,

@@ -27,8 +27,11 @@ Output (``out.h5``)::
     /time        float64 (F,)          ps
     attrs: config (JSON), seeds, start_frames, n_frames_done, box, masses, species, speed
 
-Stability (bulk criterion of the paper): a chain is unstable from the first frame whose kinetic
-k_B T exceeds ``unstable_kT`` (5 kJ/mol) or is not finite; :func:`stability` reports it.
+Stability is not decided here: it is an analysis chosen per system
+(:mod:`mapmatters.analysis.stability`), the same for every engine. The loop only keeps a
+blow-up guard: a chain whose kinetic k_B T exceeds ``blowup_kT`` (50 kJ/mol, ten times the bulk
+criterion) or is not finite is "blown up" from that frame; its neighbour-list overflows are
+ignored (nothing it does later is analysed) and :func:`blown_up` reports the frame.
 """
 from __future__ import annotations
 
@@ -41,9 +44,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..config import with_defaults
 from ..geometry import jax_space
 from ..units import KB_KJ_MOL_K
-from ..config import with_defaults
 
 MD_DEFAULTS: dict[str, Any] = {
     "ensemble": "nvt",          # "nvt" (Langevin) or "nve" (velocity Verlet)
@@ -55,7 +58,7 @@ MD_DEFAULTS: dict[str, Any] = {
     "frames_per_chunk": 20,     # frames between disk writes / overflow checks
     "capacity_margin": 1.5,     # neighbour slots = margin * edges at (re)allocation
     "skin": 0.0,                # nm; >0 reuses lists (single chain), but adds edges to the model
-    "unstable_kT": 5.0,         # kJ/mol
+    "blowup_kT": 50.0,          # kJ/mol: blow-up guard (not the stability criterion)
     "max_realloc": 20,
 }
 
@@ -184,7 +187,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     ``seeds`` (C,) ints give each chain its own random stream (momenta and Langevin noise).
     Resumes from ``out_path`` + ``.state.npz`` when present. ``capacity`` forces the initial
     neighbour-list size (tests use a too-small one to exercise overflow recovery).
-    Returns a summary: frames, speed (steps/s, ns/day), re-allocations, stability.
+    Returns a summary: frames, speed (steps/s, ns/day), re-allocations, blow-ups.
     """
     import h5py
     import jax
@@ -249,10 +252,10 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     realloc = 0
     timings = []  # (steps, seconds) of chunks that ran compiled
     compiled = False
-    # chains already unstable (kinetic kT above the threshold): their overflows are ignored,
+    # chains already blown up (kinetic kT above the guard): their overflows are ignored,
     # their frames are dropped by the stability analysis anyway
     kT_done = f["kT"][()]
-    dead = (~np.isfinite(kT_done) | (kT_done > cfg["unstable_kT"])).any(axis=0) if done else \
+    dead = (~np.isfinite(kT_done) | (kT_done > cfg["blowup_kT"])).any(axis=0) if done else \
         np.zeros(C, bool)
     retried = False
     try:
@@ -263,7 +266,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             ovf = np.asarray(ovf)
             dt = time.perf_counter() - t0
             blew = ~(np.all(np.isfinite(rec["kT"]), axis=1) &
-                     np.all(rec["kT"] <= cfg["unstable_kT"], axis=1))
+                     np.all(rec["kT"] <= cfg["blowup_kT"], axis=1))
             # an overflow in a live chain means lost edges: redo the chunk with more room
             # (once more even if the chain then blew up: the overflow may be the cause)
             need = ovf & ~dead & (~blew | ~retried)
@@ -315,7 +318,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     finally:
         f.close()
     return {"n_frames": done, "n_chains": C, "capacity": capacity, "reallocations": realloc,
-            "speed": speed, "stability": stability(kT_all, frame_ps, cfg["unstable_kT"]),
+            "speed": speed, "blowup": blown_up(kT_all, frame_ps, cfg["blowup_kT"]),
             "mean_kT": float(np.nanmean(kT_all)) if len(kT_all) else float("nan"),
             "target_kT": sim.kT}
 
@@ -332,13 +335,15 @@ def _speed(timings, dt_ps, n_chains) -> dict:
             "timed_steps": steps, "timed_seconds": secs}
 
 
-def stability(kT, frame_ps: float, threshold: float = 5.0) -> dict:
-    """First unstable frame per chain (kinetic k_B T > threshold or not finite) and stable time."""
+def blown_up(kT, frame_ps: float, threshold: float = 50.0) -> dict:
+    """The engine's blow-up guard per chain: first frame with kinetic k_B T > ``threshold`` or not
+    finite (``n_frames`` when none) and its time. Not the stability criterion of the paper
+    (:mod:`mapmatters.analysis.stability` decides that, per system)."""
     kT = np.asarray(kT)
     if kT.ndim == 1:
         kT = kT[:, None]
     F, C = kT.shape
     bad = ~np.isfinite(kT) | (kT > threshold)
     first = np.where(bad.any(axis=0), bad.argmax(axis=0), F)
-    return {"first_unstable_frame": first.tolist(), "stable_ps": (first * frame_ps).tolist(),
-            "n_stable_chains": int(np.sum(first == F)), "threshold_kT": threshold}
+    return {"first_blown_up_frame": first.tolist(), "blown_up_ps": (first * frame_ps).tolist(),
+            "n_blown_up": int(np.sum(first < F)), "threshold_kT": threshold}

@@ -3,15 +3,13 @@
 All runs of one model go through one vmapped JAX-MD loop (:func:`mapmatters.simulate.md.run`),
 started from evenly spaced frames of the mapped reference (the same frames as the classical
 runs), one seed per run. The record ``md.json`` holds, per run, what the classical
-``run.json`` holds (stable time, length, mean temperature, speed), so the shared
-aggregation treats both engines alike.
+``run.json`` holds (length, mean temperature, speed, the engine's blow-up guard), so the shared
+analysis decides stability for both engines alike.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import numpy as np
 
 from ..io import write_json
 from ..units import KB_KJ_MOL_K
@@ -57,15 +55,15 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
 
     with h5py.File(out_h5, "r") as f:
         kT = f["kT"][()]
-    first = res["stability"]["first_unstable_frame"]
+    first = res["blowup"]["first_blown_up_frame"]
     speed = res["speed"]
     runs = []
     for k in range(len(R0)):
         good = kT[: first[k], k]
         runs.append({
             "run": k, "start_frame": frames[k], "seed": seeds[k],
-            "length_ps": float(md["length_ps"]), "stable_ps": float(first[k] * frame_ps),
-            "completed": bool(first[k] == len(kT)),
+            "length_ps": float(md["length_ps"]), "blown_up_ps": float(first[k] * frame_ps),
+            "completed": True,
             "temperature_mean": float(good.mean() / KB_KJ_MOL_K) if len(good) else None,
             "ns_per_day": speed["ns_per_day_all_chains"],
             "ns_per_day_per_chain": speed["ns_per_day"],
@@ -74,6 +72,6 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
         })
     summary = {"model_config": mcfg, "md_config": cfg, "n_chains": len(R0), "speed": speed,
                "neighbour_reallocations": res["reallocations"], "neighbour_capacity": res["capacity"],
-               "stability": res["stability"], "runtime": describe(), "runs": runs}
+               "blowup": res["blowup"], "runtime": describe(), "runs": runs}
     write_json(out_json, summary)
     return summary
