@@ -145,8 +145,8 @@ def trajectory_to_dataset(traj: str | os.PathLike, template: str | os.PathLike, 
     """
     import mdtraj
 
-    from .io import atomic_path
     from .geometry import wrap
+    from .io import atomic_path
 
     top, template_attrs = topology_of(template)
     periodic = bool(template_attrs.get("periodic", True))
@@ -184,8 +184,8 @@ def frames_to_dataset(positions, time_ps, template: str | os.PathLike, out: str 
     ``box_side`` (3,) nm: constant orthorhombic box (periodic templates); positions are wrapped.
     Returns the number of frames written.
     """
-    from .io import atomic_path
     from .geometry import wrap
+    from .io import atomic_path
 
     top, template_attrs = topology_of(template)
     periodic = bool(template_attrs.get("periodic", True))

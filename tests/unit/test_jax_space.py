@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("jax_md", reason="needs jax-md (the mlip/chemtrain stack)")
 
-from mapmatters import geometry as G  # noqa: E402
+from mapmatters import geometry as G
 
 
 def test_jax_space_free_and_periodic():
@@ -47,6 +47,7 @@ def tiny_free_mace():
         pytest.skip(why)
     import jax
     import jax.numpy as jnp
+
     from mapmatters.mlp import model as M
 
     rng = np.random.default_rng(4)
@@ -99,7 +100,9 @@ def test_md_of_one_molecule_in_free_space(tmp_path):
     """NVE of a 6-bead chain with no box: energy conserved, positions not wrapped."""
     import h5py
     from jax_md import partition
-    from mapmatters.simulate import md, potentials as P
+
+    from mapmatters.simulate import md
+    from mapmatters.simulate import potentials as P
 
     n = 6
     bonds = np.stack([np.arange(n - 1), np.arange(1, n)], axis=1)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
 from .. import geometry
+from ..errors import InputError
 
 KINDS = {"bond": 2, "angle": 3, "dihedral": 4}
 #: CSV column names (value column, density column) per observable kind; units in the names.

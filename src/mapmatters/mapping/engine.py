@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..geometry import minimum_image, wrap  # noqa: F401  (also importable from here)
+from ..geometry import minimum_image, wrap
 from .spec import MappingSpec
 
 
