@@ -32,9 +32,24 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["minimum_image", "wrap", "diagonal_box", "box_lengths", "spanning_tree_edges",
-           "make_whole", "make_whole_along", "as_tuples", "displacements", "distances", "angles",
-           "dihedrals", "impropers", "box_side", "jax_space", "jax_minimum_image"]
+__all__ = [
+    "angles",
+    "as_tuples",
+    "box_lengths",
+    "box_side",
+    "diagonal_box",
+    "dihedrals",
+    "displacements",
+    "distances",
+    "impropers",
+    "jax_minimum_image",
+    "jax_space",
+    "make_whole",
+    "make_whole_along",
+    "minimum_image",
+    "spanning_tree_edges",
+    "wrap",
+]
 
 
 # ----------------------------------------------------------------------------- boxes

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("jax_md", reason="needs jax-md (the mlip/chemtrain stack)")
 
-from mapmatters import geometry as G  # noqa: E402
+from mapmatters import geometry as G
 
 
 def test_jax_space_free_and_periodic():

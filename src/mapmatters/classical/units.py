@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..units import KB_KJ_MOL_K as KB_KJ_PER_MOL_K  # noqa: F401  (Boltzmann constant, kJ/mol/K)
+# The constants live in mapmatters.units; these are the names the LAMMPS edge uses.
+from ..units import KB_KJ_MOL_K, KJ_TO_KCAL, NM_TO_ANGSTROM, PS_TO_FS, RAD_TO_DEG
 
-# The constants live in mapmatters.units; the names below are what the LAMMPS edge uses.
-from ..units import KJ_TO_KCAL, NM_TO_ANGSTROM, PS_TO_FS, RAD_TO_DEG  # noqa: F401
+__all__ = ["KB_KJ_PER_MOL_K", "KJ_TO_KCAL", "NM_TO_ANGSTROM", "PS_TO_FS", "RAD_TO_DEG"]
+
+#: Boltzmann constant in kJ/mol/K (:data:`mapmatters.units.KB_KJ_MOL_K` under its classical name).
+KB_KJ_PER_MOL_K = KB_KJ_MOL_K
 
 
 def nm_to_angstrom(x):

@@ -61,7 +61,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..config import with_defaults
-from ..geometry import box_side, jax_minimum_image, jax_space  # noqa: F401  (box_side re-exported)
+from ..geometry import box_side, jax_minimum_image, jax_space
 from ..units import NM_TO_ANGSTROM
 from . import compat
 
