@@ -51,7 +51,7 @@ def test_force_matching_learns_known_potential(tmp_path, dimers):
     float32), NVT (Langevin, friction 100/ps) mean temperature 300 K within 6%."""
     from mapmatters.mlp import model as M
     from mapmatters.mlp import train as T
-    from mapmatters.mlp.units import KJ_MOL_NM_TO_MEV_A
+    from mapmatters.units import KJ_MOL_NM_TO_MEV_A
 
     path, d = dimers
     lines = []
@@ -72,8 +72,8 @@ def test_force_matching_learns_known_potential(tmp_path, dimers):
     # the trained model in JAX-MD: NVE conserves energy, NVT holds 300 K
     import h5py
 
-    from mapmatters.mlp.units import KB_KJ_MOL_K
     from mapmatters.simulate import md
+    from mapmatters.units import KB_KJ_MOL_K
 
     model = M.build(cfg, d["species"], d["box"])
     system = md.system_from_model(model, params, d["masses"])

@@ -43,8 +43,8 @@ def test_nvt_temperature_and_overflow_recovery(tmp_path):
     """Langevin at 300 K (gamma 100/ps, 2 fs): mean kinetic kT within 4% of k_B*300 K over
     4 chains x 60 frames; a neighbour list allocated far too small (10 edges) is re-allocated
     and the run completes."""
-    from mapmatters.mlp.units import kT
     from mapmatters.simulate import md
+    from mapmatters.units import kT
 
     system, d = _system()
     logs = []

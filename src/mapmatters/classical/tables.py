@@ -107,7 +107,7 @@ def complete_table(itype: InteractionType, x_fit, f_fit, *, cutoff: float | None
     if kind == "pair" and cutoff is None:
         cutoff = x1
     x = output_grid(kind, x1, cutoff, step)
-    kT = units.KB_KJ_PER_MOL_K * temperature
+    kT = units.KB_KJ_MOL_K * temperature
     w = x1 - x0
     k_floor = 2.0 * wall_kT * kT / (0.25 * w) ** 2
     slope_w = max(0.1 * w, 3 * (x_fit[1] - x_fit[0]))

@@ -11,10 +11,7 @@ import numpy as np
 # The constants live in mapmatters.units; these are the names the LAMMPS edge uses.
 from ..units import KB_KJ_MOL_K, KJ_TO_KCAL, NM_TO_ANGSTROM, PS_TO_FS, RAD_TO_DEG
 
-__all__ = ["KB_KJ_PER_MOL_K", "KJ_TO_KCAL", "NM_TO_ANGSTROM", "PS_TO_FS", "RAD_TO_DEG"]
-
-#: Boltzmann constant in kJ/mol/K (:data:`mapmatters.units.KB_KJ_MOL_K` under its classical name).
-KB_KJ_PER_MOL_K = KB_KJ_MOL_K
+__all__ = ["KB_KJ_MOL_K", "KJ_TO_KCAL", "NM_TO_ANGSTROM", "PS_TO_FS", "RAD_TO_DEG"]
 
 
 def nm_to_angstrom(x):

@@ -1,7 +1,7 @@
 """Unit constants, derived from SI-exact constants (no copied numbers)."""
 import math
 
-from mapmatters.mlp import units
+from mapmatters import units
 
 
 def test_force_unit_kj_mol_nm_to_mev_per_angstrom():
