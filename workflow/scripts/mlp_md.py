@@ -9,4 +9,4 @@ from mapmatters.simulate.pipeline import simulate_model  # noqa: E402
 with rule_log(snakemake.log[0]):
     rec = simulate_model(snakemake.input.params, snakemake.input.h5, snakemake.output.traj,
                          snakemake.output.record, snakemake.params.md, seed=snakemake.params.seed)
-    print(f"[mlp_md] speed {rec['speed']}, stability {rec['stability']}")
+    print(f"[mlp_md] speed {rec['speed']}, blow-up guard {rec['blowup']}")
