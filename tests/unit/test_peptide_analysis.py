@@ -104,6 +104,8 @@ def test_periodic_grid_and_wrap():
     P, _ = rama.ramachandran_histogram([180.0, -175.0, 5.0], [-180.0, 179.0, -5.0])
     assert P[0, 0] == pytest.approx(1 / 3) and P[0, 35] == pytest.approx(1 / 3)
     assert P[18, 17] == pytest.approx(1 / 3) and P.sum() == pytest.approx(1.0)
+    Pw, _ = rama.ramachandran_histogram([180.0, -175.0, 5.0], [-180.0, 179.0, -5.0], weights=[2, 1, 1])
+    assert Pw[0, 0] == pytest.approx(0.5) and Pw[18, 17] == pytest.approx(0.25)
 
 
 def _von_mises_bin_probs(mu, kappa, edges, sub=400):

@@ -168,6 +168,8 @@ def backbone_dihedrals(positions, bead_names: Sequence[str], pattern: Sequence[s
 def phi_psi(positions, bead_names: Sequence[str], box=None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """phi and psi (degrees, [-180, 180)) of every residue that has both: (F, R), (F, R), labels.
 
+    ((R,), (R,) for positions (N, 3).) Residues in order of appearance.
+
     phi = C(i-1)-N-CA-C, psi = N-CA-C-N(i+1) (IUPAC sign, as mdtraj). For a capped
     alanine in the Core mapping (ACE1-C, ALA2-N, ALA2-CA, ALA2-C, NME3-N) R = 1.
     """
@@ -200,7 +202,8 @@ def ramachandran_histogram(phi_deg, psi_deg, width_deg: float = 10.0,
 
     All values (every frame, every residue) are pooled. An angle a goes to bin
     floor((wrap(a) + 180) / w); P[i, j] is the (weighted) fraction of samples with phi in
-    bin i and psi in bin j, so P sums to 1. Axis 0 is phi, axis 1 psi.
+    bin i and psi in bin j, so P sums to 1. Axis 0 is phi, axis 1 psi. ``weights``
+    (broadcast to the shape of ``phi_deg``) weight the samples, e.g. reweighting factors.
     """
     edges = periodic_edges(width_deg)
     n = len(edges) - 1
