@@ -1,4 +1,5 @@
-"""From a trained model to CG trajectories: the ``mlp_md`` rule's work.
+"""From a trained model to CG trajectories: the ``mlp_md`` rule's work (the MLP side; the
+engine is :mod:`mapmatters.simulate.md`, which knows nothing of MLPs).
 
 All runs of one model go through one vmapped JAX-MD loop (:func:`mapmatters.simulate.md.run`),
 started from evenly spaced frames of the mapped reference (the same frames as the classical
@@ -18,11 +19,11 @@ from ..units import KB_KJ_MOL_K
 def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md: dict, *, seed: int,
                    log=None) -> dict:
     """Run ``md['n_runs']`` chains of a trained model; write the trajectory file and ``md.json``."""
-    from ..mlp.model import build, load_params
-    from ..mlp.pipeline import start_positions
-    from ..mlp.runtime import describe
-    from ..mlp.train import load_frames
-    from . import md as MD
+    from ..simulate import md as MD
+    from .model import build, load_params
+    from .pipeline import start_positions
+    from .runtime import describe
+    from .train import load_frames
 
     params, mcfg, extra = load_params(params_pkl)
     data = load_frames(dataset, max_frames=1)
