@@ -9,4 +9,5 @@ from mapmatters.rulelog import rule_log  # noqa: E402
 with rule_log(snakemake.log[0]):
     rec = simulate_model(snakemake.input.params, snakemake.input.h5, snakemake.output.traj,
                          snakemake.output.record, snakemake.params.md, seed=snakemake.params.seed)
-    print(f"[mlp_md] speed {rec['speed']}, stability {rec['stability']}")
+    print(f"[mlp_md] speed {rec['speed']}, blown up (engine guard) "
+          f"{rec['blowup']['n_blown_up']}/{rec['n_chains']} runs; stability is the analysis' decision")
