@@ -69,7 +69,7 @@ SIZES = {
 #: mlip's polynomial envelope exponent (mlip.models.radial_embedding, p=5 by default).
 POLYNOMIAL_P = 5
 
-MD = {"temperature": 300.0, "gamma": 100.0, "dt": 0.002}   # K, 1/ps, ps
+MD = {"temperature_K": 300.0, "friction_per_ps": 100.0, "dt_ps": 0.002}
 STEPS_PER_FRAME, FRAMES_PER_CHUNK = 50, 2                   # JAX MD: 100 steps per chunk
 LEGACY_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false"
 KB_KJ_MOL_K = 0.0083144626                                   # k_B in kJ/mol/K
@@ -93,7 +93,7 @@ def machine() -> dict:
 
 
 def ns_per_day(steps_per_s: float) -> float:
-    return steps_per_s * MD["dt"] * 86400.0 / 1000.0
+    return steps_per_s * MD["dt_ps"] * 86400.0 / 1000.0
 
 
 def _busy_cpu_s() -> float:
@@ -165,13 +165,13 @@ def jax_worker(spec: dict, data_path: Path) -> dict:
 
     steps = spec["md_steps"]
     n_frames = FRAMES_PER_CHUNK * (1 + steps // (STEPS_PER_FRAME * FRAMES_PER_CHUNK))
+    every_ps = STEPS_PER_FRAME * MD["dt_ps"]
     sysm = md.system_from_model(m, params, d["masses"])
     with tempfile.TemporaryDirectory(prefix="mace_bench_md_") as tmp:
         out = Path(tmp) / "md.h5"
         res = md.run(sysm, d["R"][:1], out,
-                     dict(n_frames=n_frames, frames_per_chunk=FRAMES_PER_CHUNK,
-                          steps_per_frame=STEPS_PER_FRAME, temperature=MD["temperature"],
-                          gamma=MD["gamma"], dt=MD["dt"], ensemble="nvt"),
+                     md.loop_config({**MD, "frame_every_ps": every_ps, "length_ps": n_frames * every_ps,
+                                     "frames_per_chunk": FRAMES_PER_CHUNK}),
                      resume=False, log=lambda s: print(s, flush=True))
         import h5py
         with h5py.File(out, "r") as f:
@@ -281,11 +281,11 @@ def torch_worker(spec: dict, data_path: Path) -> dict:
 
     def run_md(atoms) -> tuple[float, float]:
         atoms.positions = d["R"][0] * 10.0
-        MaxwellBoltzmannDistribution(atoms, temperature_K=MD["temperature"],
+        MaxwellBoltzmannDistribution(atoms, temperature_K=MD["temperature_K"],
                                      rng=np.random.default_rng(0))
-        dyn = Langevin(atoms, timestep=MD["dt"] * 1000.0 * units.fs,
-                       temperature_K=MD["temperature"],
-                       friction=MD["gamma"] / (1000.0 * units.fs),   # 1/ps -> ASE 1/time
+        dyn = Langevin(atoms, timestep=MD["dt_ps"] * 1000.0 * units.fs,
+                       temperature_K=MD["temperature_K"],
+                       friction=MD["friction_per_ps"] / (1000.0 * units.fs),   # 1/ps -> ASE 1/time
                        fixcm=False, rng=np.random.default_rng(1))
         dyn.run(TORCH_WARMUP_STEPS)
         temps: list[float] = []
@@ -467,8 +467,8 @@ def main(argv=None) -> int:
         f"{th['intra_op']} intra-op, {th['inter_op']} inter-op threads), mace-torch "
         f"{tv['mace-torch']}, e3nn {tv['e3nn']}, ase {tv['ase']}, matscipy {tv['matscipy']}",
         f"legacy XLA flags: {LEGACY_XLA_FLAGS}",
-        f"MD: one chain from frame 0, Langevin {MD['temperature']:.0f} K, friction "
-        f"{MD['gamma']:.0f}/ps, dt {MD['dt'] * 1000:.0f} fs, {steps} timed steps (JAX: after "
+        f"MD: one chain from frame 0, Langevin {MD['temperature_K']:.0f} K, friction "
+        f"{MD['friction_per_ps']:.0f}/ps, dt {MD['dt_ps'] * 1000:.0f} fs, {steps} timed steps (JAX: after "
         f"the compiling {STEPS_PER_FRAME * FRAMES_PER_CHUNK}-step chunk; ASE: after "
         f"{TORCH_WARMUP_STEPS} steps); E+F: {args.ef_calls} timed calls over the frames",
         f"load average (1/5/15 min) at start: {' '.join(f'{x:.2f}' for x in load_start)}; "

@@ -281,7 +281,7 @@ def test_mlp_models_trained_simulated_and_analysed(ci_run):
             assert met["neighbours"]["avg_neighbors"] == pytest.approx(20, abs=0.5)
             assert met["testing_force_error"]["rmse_mev_a"] > 0 and met["n_frames"]["testing"] == 10
             rec = json.loads((d / "md/md.json").read_text())
-            assert rec["n_chains"] == 2 and rec["md_config"]["gamma"] == 100.0
+            assert rec["n_chains"] == 2 and rec["md_config"]["friction_per_ps"] == 100.0
             summ = json.loads((d / "summary.json").read_text())
             assert summ["n_runs"] == 2 and summ["length_ps"] == 2
             assert 0 <= summ["stability_ps"]["mean"] <= 2

@@ -151,7 +151,7 @@ def test_pipeline_fit_and_simulate(tmp_path):
     tables, meta = load_tables(tmp_path / "model/tables.json")
     assert set(tables) == {"bond_A-B", "pair_A-A", "pair_A-B", "pair_B-B"} and meta["cutoff_nm"] == RC
     run = simulate(tmp_path / "s.h5", tmp_path / "model/tables.json", tmp_path / "md",
-                   LammpsSettings(length_ps=2.0, dump_every_ps=0.5, thermo_every_ps=0.1, seed=3))
+                   LammpsSettings(length_ps=2.0, frame_every_ps=0.5, thermo_every_ps=0.1, seed=3))
     assert run["completed"] and "stable_ps" not in run and run["n_frames"] == 5
     # stability is the analysis' decision: the bulk criterion on the thermo log keeps all 2 ps
     import pandas as pd

@@ -179,6 +179,18 @@ def test_input_script_settings():
     assert "dihedral_coeff 1 dihedral.table dihedral_A-B-B-A" in text
 
 
+def test_settings_from_config_block():
+    """The config's MD block has LAMMPS' names; the dump (and thermo) every frame_every_ps."""
+    md = {"n_runs": 3, "length_ps": 10.0, "dt_ps": 0.002, "frame_every_ps": 0.5, "temperature_K": 300.0,
+          "friction_per_ps": 100.0, "frames_per_chunk": 4}
+    s = lammps.LammpsSettings.from_config(md, seed=5)
+    assert s == lammps.LammpsSettings(length_ps=10.0, seed=5)
+    s = lammps.LammpsSettings.from_config({**md, "frame_every_ps": 0.1, "temperature_K": 310.0}, seed=1)
+    assert (s.frame_every_ps, s.thermo_every_ps, s.temperature_K) == (0.1, 0.1, 310.0)
+    text = lammps.lammps_md_text(s)
+    assert "dump traj all custom 50 " in text and "thermo 50\n" in text and "langevin 310.0 310.0 " in text
+
+
 def test_parse_log(tmp_path):
     log = tmp_path / "log.lammps"
     log.write_text(

@@ -113,8 +113,8 @@ def test_md_of_one_molecule_in_free_space(tmp_path):
     nf = partition.neighbor_list(disp, 1000.0, 0.45, format=partition.Sparse, disable_cell_list=True)
     system = md.System(efn, nf, np.full(n, 14.0), None)
     s = md.run(system, R0[None], tmp_path / "free.h5",
-               {"ensemble": "nve", "dt": 0.001, "n_frames": 20, "frames_per_chunk": 10,
-                "steps_per_frame": 20, "temperature": 100.0}, seeds=[1], log=lambda m: None)
+               {"ensemble": "nve", "dt_ps": 0.001, "n_frames": 20, "frames_per_chunk": 10,
+                "steps_per_frame": 20, "temperature_K": 100.0}, seeds=[1], log=lambda m: None)
     assert s["n_frames"] == 20
     with h5py.File(tmp_path / "free.h5") as f:
         et = f["epot"][()] + f["ekin"][()]

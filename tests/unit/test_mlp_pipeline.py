@@ -1,4 +1,4 @@
-"""Config -> model variants, cut-off from N_avg, MD settings, chain -> dataset, Table 1 rendering."""
+"""Config -> model variants, cut-off from N_avg, chain -> dataset, Table 1 rendering."""
 import json
 
 import numpy as np
@@ -6,7 +6,6 @@ import pytest
 
 from mapmatters.mlp.neighbors import r_cut_for_n_avg
 from mapmatters.mlp.pipeline import variant_model_config
-from mapmatters.simulate.pipeline import md_settings
 
 
 def test_r_cut_for_n_avg_ideal_gas():
@@ -41,15 +40,6 @@ def test_variant_model_config():
         variant_model_config(base, {"corelation": 2})
     with pytest.raises(ValueError, match="either r_cut or n_avg"):
         variant_model_config(base, {"n_avg": 10, "r_cut": 0.5}, data)
-
-
-def test_md_settings_and_bad_multiples():
-    md = {"length_ps": 10, "dt_ps": 0.002, "frame_every_ps": 0.5, "temperature_K": 300.0,
-          "friction_per_ps": 100.0, "n_runs": 3, "frames_per_chunk": 4}
-    s = md_settings(md)
-    assert s["steps_per_frame"] == 250 and s["n_frames"] == 20 and s["gamma"] == 100.0
-    with pytest.raises(ValueError, match="multiple of dt_ps"):
-        md_settings({**md, "frame_every_ps": 0.501})
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def test_force_matching_learns_known_potential(tmp_path, dimers):
 
     model = M.build(cfg, d["species"], d["box"])
     system = md.system_from_model(model, params, d["masses"])
-    md.run(system, d["R"][:2], tmp_path / "nve.h5", {"ensemble": "nve", "dt": 0.0005, "n_frames": 40,
+    md.run(system, d["R"][:2], tmp_path / "nve.h5", {"ensemble": "nve", "dt_ps": 0.0005, "n_frames": 40,
                                                      "frames_per_chunk": 20, "steps_per_frame": 50},
            seeds=[3, 4], log=lambda m: None)
     with h5py.File(tmp_path / "nve.h5") as f:
@@ -86,7 +86,7 @@ def test_force_matching_learns_known_potential(tmp_path, dimers):
     drift = np.abs(et - et[0]).max() / ek
     assert drift < 0.01, f"NVE energy drift {drift:.2e} of the kinetic energy over 1 ps at dt 0.5 fs"
     s = md.run(system, d["R"][:4], tmp_path / "nvt.h5", {"n_frames": 60, "frames_per_chunk": 20,
-                                                         "steps_per_frame": 50, "dt": 0.001},
+                                                         "steps_per_frame": 50, "dt_ps": 0.001},
                seeds=[5, 6, 7, 8], log=lambda m: None)
     with h5py.File(tmp_path / "nvt.h5") as f:
         t_mean = f["kT"][20:].mean() / KB_KJ_MOL_K        # after 1 ps (friction 100/ps: equilibrated)

@@ -71,7 +71,7 @@ def test_nve_conserves_energy(tmp_path):
 
     system, d = _system()
     s = md.run(system, d["R"][:2], tmp_path / "nve.h5",
-               {"ensemble": "nve", "dt": 0.001, "n_frames": 40, "frames_per_chunk": 20,
+               {"ensemble": "nve", "dt_ps": 0.001, "n_frames": 40, "frames_per_chunk": 20,
                 "steps_per_frame": 50}, seeds=[5, 6], log=lambda m: None)
     with h5py.File(tmp_path / "nve.h5") as f:
         et = f["epot"][()] + f["ekin"][()]
@@ -112,6 +112,23 @@ def test_resume_after_kill_gives_identical_trajectory(tmp_path):
         assert a["positions"].shape == b["positions"].shape == (40, 2, 24, 3)
         np.testing.assert_array_equal(a["positions"][()], b["positions"][()])
         np.testing.assert_array_equal(a["kT"][()], b["kT"][()])
+
+
+def test_loop_config_derives_counts_and_refuses_bad_multiples():
+    """The config's MD block keeps its names in the engine; the loop counts are derived."""
+    from mapmatters.simulate.md import MD_DEFAULTS, frame_every_ps, loop_config
+
+    md = {"length_ps": 10, "dt_ps": 0.002, "frame_every_ps": 0.5, "temperature_K": 300.0,
+          "friction_per_ps": 100.0, "n_runs": 3, "frames_per_chunk": 4}
+    s = loop_config(md)
+    assert s["steps_per_frame"] == 250 and s["n_frames"] == 20 and s["frames_per_chunk"] == 4
+    assert s["temperature_K"] == 300.0 and s["dt_ps"] == 0.002 and s["friction_per_ps"] == 100.0
+    assert set(s) == set(MD_DEFAULTS) and frame_every_ps(s) == 0.5
+    assert loop_config({k: v for k, v in md.items() if k != "frames_per_chunk"})["frames_per_chunk"] == 20
+    with pytest.raises(ValueError, match="multiple of dt_ps"):
+        loop_config({**md, "frame_every_ps": 0.501})
+    with pytest.raises(ValueError, match="divide length_ps"):
+        loop_config({**md, "length_ps": 10.25})
 
 
 def test_blow_up_guard():

@@ -9,10 +9,7 @@ with rule_log(snakemake.log[0]):
     run = int(snakemake.wildcards.run)
     with CGDataset(snakemake.input.h5) as ds:
         frame = start_frames(ds.n_frames, md["n_runs"])[run]
-    settings = LammpsSettings(temperature=md["temperature_K"], friction_per_ps=md["friction_per_ps"],
-                              dt_ps=md["dt_ps"], length_ps=md["length_ps"],
-                              dump_every_ps=md["frame_every_ps"], thermo_every_ps=md["frame_every_ps"],
-                              seed=snakemake.params.seed)
+    settings = LammpsSettings.from_config(md, seed=snakemake.params.seed)
     summary = simulate(snakemake.input.h5, snakemake.input.tables, snakemake.params.rundir, settings,
                        frame=frame)
     print(f"[classical_run] run {run} from reference frame {frame}: {summary}")

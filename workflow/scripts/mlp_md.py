@@ -3,10 +3,11 @@ from mapmatters.mlp.runtime import configure
 
 configure(snakemake.params.runtime["xla_flags"], snakemake.threads)  # before jax is imported
 
+from mapmatters.mlp.simulation import simulate_model  # noqa: E402
 from mapmatters.rulelog import rule_log  # noqa: E402
-from mapmatters.simulate.pipeline import simulate_model  # noqa: E402
 
 with rule_log(snakemake.log[0]):
     rec = simulate_model(snakemake.input.params, snakemake.input.h5, snakemake.output.traj,
                          snakemake.output.record, snakemake.params.md, seed=snakemake.params.seed)
-    print(f"[mlp_md] speed {rec['speed']}, blow-up guard {rec['blowup']}")
+    print(f"[mlp_md] speed {rec['speed']}, blown up (engine guard) "
+          f"{rec['blowup']['n_blown_up']}/{rec['n_chains']} runs; stability is the analysis' decision")

@@ -43,18 +43,30 @@ class LammpsError(RuntimeError):
 
 @dataclass
 class LammpsSettings:
-    """MD settings in internal units (ps, K, 1/ps) with the paper's defaults (STUDY.md section 5)."""
+    """MD settings in internal units (ps, K, 1/ps) with the paper's defaults (STUDY.md section 5).
 
-    temperature: float = 300.0
+    Named as the config's MD block (``classical.<system>.md``) and the JAX-MD engine
+    (:data:`mapmatters.simulate.md.MD_DEFAULTS`): ``frame_every_ps`` is the dump interval.
+    """
+
+    temperature_K: float = 300.0
     friction_per_ps: float = 100.0
     dt_ps: float = 0.002
     length_ps: float = 1000.0
-    dump_every_ps: float = 0.5
+    frame_every_ps: float = 0.5
     thermo_every_ps: float = 0.5
     seed: int = 1
     pair_table_points: int = 2000
     bonded_table_points: int = 2000
     neighbor_skin_nm: float = 0.2
+
+    @classmethod
+    def from_config(cls, md: dict, *, seed: int) -> LammpsSettings:
+        """Settings for one run of a config MD block (``n_runs`` and ``frames_per_chunk`` are not
+        LAMMPS'); thermo output as often as frames."""
+        return cls(temperature_K=md["temperature_K"], friction_per_ps=md["friction_per_ps"],
+                   dt_ps=md["dt_ps"], length_ps=md["length_ps"], frame_every_ps=md["frame_every_ps"],
+                   thermo_every_ps=md["frame_every_ps"], seed=seed)
 
     def steps(self, t_ps: float) -> int:
         n = int(round(t_ps / self.dt_ps))
@@ -186,15 +198,15 @@ def lammps_md_text(settings: LammpsSettings, dump: str = "traj.lammpstrj") -> st
     dt_fs = float(units.ps_to_fs(s.dt_ps))
     damp_fs = units.friction_to_damp_fs(s.friction_per_ps)
     n_run = s.steps(s.length_ps)
-    n_dump = s.steps(s.dump_every_ps)
+    n_dump = s.steps(s.frame_every_ps)
     n_thermo = s.steps(s.thermo_every_ps)
     seed_v = 1000 + (7919 * int(s.seed)) % 900000
     seed_l = 2000 + (104729 * int(s.seed)) % 900000
-    L = [f"# NVT Langevin {s.temperature} K, friction {s.friction_per_ps}/ps -> damp {damp_fs:g} fs, "
+    L = [f"# NVT Langevin {s.temperature_K} K, friction {s.friction_per_ps}/ps -> damp {damp_fs:g} fs, "
          f"dt {dt_fs:g} fs, {s.length_ps:g} ps, seed {s.seed}",
-         f"velocity all create {s.temperature} {seed_v} mom yes rot no dist gaussian",
+         f"velocity all create {s.temperature_K} {seed_v} mom yes rot no dist gaussian",
          f"timestep {dt_fs:g}", "fix integrate all nve",
-         f"fix thermostat all langevin {s.temperature} {s.temperature} {damp_fs:g} {seed_l} zero yes",
+         f"fix thermostat all langevin {s.temperature_K} {s.temperature_K} {damp_fs:g} {seed_l} zero yes",
          "thermo_style custom step time temp pe ke etotal press",
          "thermo_modify flush yes norm no", f"thermo {n_thermo}",
          f"dump traj all custom {n_dump} {dump} id mol type xu yu zu",

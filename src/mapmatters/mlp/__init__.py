@@ -7,5 +7,8 @@ Modules (import them explicitly; this package imports nothing heavy):
 - :mod:`.model`     MACE / NequIP energy functions on jax-md sparse neighbour lists; parameter files
 - :mod:`.neighbors` neighbour lists sized over a dataset, overflow checks
 - :mod:`.train`     force matching with ``chemtrain.trainers.ForceMatching``, checkpoint/resume
-- :mod:`.units`     unit constants, re-exported from :mod:`mapmatters.units`
+- :mod:`.pipeline`  config -> model variants, cut-off from N_avg, training (``mlp_train`` rule)
+- :mod:`.simulation` trained model -> JAX-MD runs and ``md.json`` (``mlp_md`` rule), on the
+  engine :mod:`mapmatters.simulate.md`
+- :mod:`.runtime`   XLA flags, threads, backend description
 """

@@ -1,5 +1,6 @@
 """CG dynamics in JAX-MD (NVT Langevin, NVE), vmapped chains, chunked resumable HDF5 output.
 
-See :mod:`.md` (``run``, ``System``, ``system_from_model``, ``blown_up``, ``md_config``) and
+See :mod:`.md` (``run``, ``System``, ``system_from_model``, ``blown_up``, ``md_config``,
+``loop_config``) and
 :mod:`.potentials` (small analytic JAX potentials for tests and baselines).
 """

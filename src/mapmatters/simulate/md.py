@@ -7,8 +7,13 @@ Integrators (jax-md 0.2.29):
 
 - NVT: ``jax_md.simulate.nvt_langevin`` (BAOAB). Its ``gamma`` is a friction *rate* in
   1/time: the O step is ``p <- exp(-gamma dt) p + sqrt(kT (1 - exp(-2 gamma dt)) m) xi``, so
-  the paper's "friction 100 / ps" is ``gamma=100`` with dt in ps.
-- NVE: ``jax_md.simulate.nve`` (velocity Verlet), momenta drawn at ``temperature``.
+  the paper's "friction 100 / ps" is ``gamma=100`` with dt in ps: our ``friction_per_ps``.
+- NVE: ``jax_md.simulate.nve`` (velocity Verlet), momenta drawn at ``temperature_K``.
+
+Config names (:data:`MD_DEFAULTS`) are the config file's, units in the name (``temperature_K``,
+``dt_ps``, ``friction_per_ps``, as LAMMPS' :class:`mapmatters.classical.lammps.LammpsSettings`);
+the loop counts ``steps_per_frame`` and ``n_frames`` are derived from ``frame_every_ps`` and
+``length_ps`` by :func:`loop_config`.
 
 Loop structure: ``n_chains`` chains are vmapped; inside one jitted *chunk* a ``lax.scan``
 over ``frames_per_chunk`` frames runs a ``lax.fori_loop`` of ``steps_per_frame`` steps
@@ -50,11 +55,11 @@ from ..units import KB_KJ_MOL_K
 
 MD_DEFAULTS: dict[str, Any] = {
     "ensemble": "nvt",          # "nvt" (Langevin) or "nve" (velocity Verlet)
-    "temperature": 300.0,       # K
-    "dt": 0.002,                # ps
-    "gamma": 100.0,             # 1/ps (Langevin friction rate)
-    "steps_per_frame": 250,     # 0.5 ps at 2 fs
-    "n_frames": 2000,           # frames per chain (1000 ps)
+    "temperature_K": 300.0,
+    "dt_ps": 0.002,
+    "friction_per_ps": 100.0,   # Langevin friction rate
+    "steps_per_frame": 250,     # 0.5 ps at 2 fs (derived: see loop_config)
+    "n_frames": 2000,           # frames per chain, 1000 ps (derived: see loop_config)
     "frames_per_chunk": 20,     # frames between disk writes / overflow checks
     "capacity_margin": 1.5,     # neighbour slots = margin * edges at (re)allocation
     "skin": 0.0,                # nm; >0 reuses lists (single chain), but adds edges to the model
@@ -68,6 +73,28 @@ def md_config(config: dict | None = None, **overrides) -> dict:
     if cfg["ensemble"] not in ("nvt", "nve"):
         raise ValueError("ensemble must be 'nvt' or 'nve'")
     return cfg
+
+
+def loop_config(md: dict) -> dict:
+    """The engine config of a config MD block (``classical|mlp.<system>.md``: ``length_ps``,
+    ``dt_ps``, ``frame_every_ps``, ``temperature_K``, ``friction_per_ps``, optional
+    ``frames_per_chunk``; ``n_runs`` is not the engine's): the same names, plus the loop counts
+    ``steps_per_frame = frame_every_ps / dt_ps`` and ``n_frames = length_ps / frame_every_ps``,
+    which must come out whole. The one place these counts are derived."""
+    spf = md["frame_every_ps"] / md["dt_ps"]
+    n_frames = md["length_ps"] / md["frame_every_ps"]
+    if abs(spf - round(spf)) > 1e-6 or abs(n_frames - round(n_frames)) > 1e-6:
+        raise ValueError(f"MD config: frame_every_ps ({md['frame_every_ps']}) must be a multiple of dt_ps "
+                         f"({md['dt_ps']}) and divide length_ps ({md['length_ps']})")
+    return md_config({"ensemble": "nvt", "temperature_K": float(md["temperature_K"]),
+                      "dt_ps": float(md["dt_ps"]), "friction_per_ps": float(md["friction_per_ps"]),
+                      "steps_per_frame": int(round(spf)), "n_frames": int(round(n_frames)),
+                      "frames_per_chunk": int(md.get("frames_per_chunk", MD_DEFAULTS["frames_per_chunk"]))})
+
+
+def frame_every_ps(cfg: dict) -> float:
+    """Time between saved frames (ps) of an engine config."""
+    return cfg["dt_ps"] * cfg["steps_per_frame"]
 
 
 @dataclass
@@ -128,16 +155,17 @@ class Simulation:
 
         self.system = system
         self.cfg = cfg
-        self.kT = KB_KJ_MOL_K * cfg["temperature"]
+        self.kT = KB_KJ_MOL_K * cfg["temperature_K"]
         shift = _shift(system.box)
         efn = system.energy_fn
         mass = jnp.asarray(system.masses, jnp.float32)[:, None]
         self.mass = mass
         if cfg["ensemble"] == "nvt":
-            init, apply = simulate.nvt_langevin(efn, shift, cfg["dt"], self.kT, gamma=cfg["gamma"])
+            init, apply = simulate.nvt_langevin(efn, shift, cfg["dt_ps"], self.kT,
+                                                 gamma=cfg["friction_per_ps"])
             self._init = lambda key, R, nbrs: init(key, R, mass=mass, neighbor=nbrs)
         else:
-            init, apply = simulate.nve(efn, shift, cfg["dt"])
+            init, apply = simulate.nve(efn, shift, cfg["dt_ps"])
             self._init = lambda key, R, nbrs: init(key, R, self.kT, mass=mass, neighbor=nbrs)
         n = len(system.masses)
         spf = int(cfg["steps_per_frame"])
@@ -207,7 +235,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     key = json.dumps(cfg, sort_keys=True)
     sim = cache.get(key) or cache.setdefault(key, Simulation(system, cfg))
     fpc = int(cfg["frames_per_chunk"])
-    frame_ps = cfg["dt"] * cfg["steps_per_frame"]
+    every_ps = frame_every_ps(cfg)
 
     done = 0
     if resume and state_path.exists() and out_path.exists():
@@ -295,7 +323,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
                 f[name].resize(n0 + take, axis=0)
                 f[name][n0:] = arr
             f["time"].resize(n0 + take, axis=0)
-            f["time"][n0:] = (np.arange(n0, n0 + take) + 1) * frame_ps
+            f["time"][n0:] = (np.arange(n0, n0 + take) + 1) * every_ps
             f.attrs["n_frames_done"] = n0 + take
             f.flush()
             state, nbrs = new_state, new_nbrs
@@ -306,19 +334,19 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             np.savez(tmp, **ck)
             os.replace(tmp, state_path)
             kT = rec["kT"][:, :take]
-            say(f"[md] frame {done}/{cfg['n_frames']} ({done * frame_ps:.1f} ps) "
+            say(f"[md] frame {done}/{cfg['n_frames']} ({done * every_ps:.1f} ps) "
                 f"kT mean {np.nanmean(kT):.3f} max {np.nanmax(kT):.3f} kJ/mol, "
                 f"{dt:.1f} s/chunk")
             if on_chunk_end is not None:
                 on_chunk_end(done)
-        speed = _speed(timings, cfg["dt"], C)
+        speed = _speed(timings, cfg["dt_ps"], C)
         f.attrs["speed"] = json.dumps(speed)
         f.attrs["neighbor_reallocations"] = realloc
         kT_all = f["kT"][()]
     finally:
         f.close()
     return {"n_frames": done, "n_chains": C, "capacity": capacity, "reallocations": realloc,
-            "speed": speed, "blowup": blown_up(kT_all, frame_ps, cfg["blowup_kT"]),
+            "speed": speed, "blowup": blown_up(kT_all, every_ps, cfg["blowup_kT"]),
             "mean_kT": float(np.nanmean(kT_all)) if len(kT_all) else float("nan"),
             "target_kT": sim.kT}
 

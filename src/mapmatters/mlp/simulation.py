@@ -1,4 +1,5 @@
-"""From a trained model to CG trajectories: the ``mlp_md`` rule's work.
+"""From a trained model to CG trajectories: the ``mlp_md`` rule's work (the MLP side; the
+engine is :mod:`mapmatters.simulate.md`, which knows nothing of MLPs).
 
 All runs of one model go through one vmapped JAX-MD loop (:func:`mapmatters.simulate.md.run`),
 started from evenly spaced frames of the mapped reference (the same frames as the classical
@@ -15,26 +16,14 @@ from ..io import write_json
 from ..units import KB_KJ_MOL_K
 
 
-def md_settings(md: dict) -> dict:
-    """Our config's MD block (ps, K, 1/ps) -> :func:`mapmatters.simulate.md.md_config` keys."""
-    spf = md["frame_every_ps"] / md["dt_ps"]
-    n_frames = md["length_ps"] / md["frame_every_ps"]
-    if abs(spf - round(spf)) > 1e-6 or abs(n_frames - round(n_frames)) > 1e-6:
-        raise ValueError(f"MD config: frame_every_ps ({md['frame_every_ps']}) must be a multiple of dt_ps "
-                         f"({md['dt_ps']}) and divide length_ps ({md['length_ps']})")
-    return {"ensemble": "nvt", "temperature": float(md["temperature_K"]), "dt": float(md["dt_ps"]),
-            "gamma": float(md["friction_per_ps"]), "steps_per_frame": int(round(spf)),
-            "n_frames": int(round(n_frames)), "frames_per_chunk": int(md.get("frames_per_chunk", 20))}
-
-
 def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md: dict, *, seed: int,
                    log=None) -> dict:
     """Run ``md['n_runs']`` chains of a trained model; write the trajectory file and ``md.json``."""
-    from ..mlp.model import build, load_params
-    from ..mlp.pipeline import start_positions
-    from ..mlp.runtime import describe
-    from ..mlp.train import load_frames
-    from . import md as MD
+    from ..simulate import md as MD
+    from .model import build, load_params
+    from .pipeline import start_positions
+    from .runtime import describe
+    from .train import load_frames
 
     params, mcfg, extra = load_params(params_pkl)
     data = load_frames(dataset, max_frames=1)
@@ -42,7 +31,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     system = MD.system_from_model(model, params, data["masses"])
     R0, frames = start_positions(dataset, int(md["n_runs"]))
     seeds = [int(seed) * 1000 + k for k in range(len(R0))]
-    cfg = md_settings(md)
+    cfg = MD.loop_config(md)
     # the loop writes (and resumes) in a work folder that is not a rule output, so a killed job's
     # chunks survive Snakemake's clean-up of incomplete outputs; the finished file is moved in place
     work = Path(out_h5).parent / "work"
@@ -50,7 +39,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     res = MD.run(system, R0, work / "traj.h5", cfg, seeds=seeds, start_frames=frames, log=log)
     Path(str(work / "traj.h5") + ".state.npz").unlink(missing_ok=True)
     os.replace(work / "traj.h5", out_h5)
-    frame_ps = cfg["dt"] * cfg["steps_per_frame"]
+    frame_ps = MD.frame_every_ps(cfg)
     import h5py
 
     with h5py.File(out_h5, "r") as f:
