@@ -397,8 +397,9 @@ def test_alanine_built_from_sequence_solvated_and_unconstrained(ci_run):
 
 
 def test_alanine_free_space_cg_data(ci_run):
-    """Water dropped, molecule whole, no box; forces summed; phi from the CG beads equals
-    mdtraj's phi of the atomistic reference."""
+    """Water dropped, molecule whole, no box; forces summed; where the phi beads are single atoms,
+    phi from the CG beads equals mdtraj's phi of the atomistic reference (United Atom's N and CA
+    beads carry their hydrogens, so its phi is that of the bead centres)."""
     import mdtraj
 
     from mapmatters.geometry import dihedrals, distances
@@ -417,7 +418,10 @@ def test_alanine_free_space_cg_data(ci_run):
             names = list(ds.topology.bead_names)
             quad = [names.index(b) for b in ("ACE1-C", "ALA2-N", "ALA2-CA", "ALA2-C")]
             phi = np.degrees(dihedrals(x.astype(np.float64), [quad]))[:, 0]
-            assert np.allclose(phi, np.degrees(phi_ref[:, 0]), atol=0.05), m
+            if m == "united-atom":
+                assert np.abs(phi - np.degrees(phi_ref[:, 0])).max() < 15, m
+            else:
+                assert np.allclose(phi, np.degrees(phi_ref[:, 0]), atol=0.05), m
         st = json.loads((ci_run / f"alanine/cg/{m}.stats.json").read_text())
         assert st["force_sum_rel_dev"] < 1e-5 and st["n_molecules"] == 1
     # a Heavy Atom bead's force is its heavy atom's force: hydrogens' forces are dropped

@@ -30,7 +30,8 @@ rule diagnostics_table:
     input:
         jsons=lambda w: [f"{OUT}/{s}/diagnostics/{m}.json" for s in SYSTEMS for m in mappings_of(s)],
     output:
-        csv=f"{OUT}/tables/diagnostics.csv",
+        csv=report(f"{OUT}/tables/diagnostics.csv", caption="../report/diagnostics.rst", category="Tables",
+                   labels={"table": "mapping diagnostics"}),
     log:
         f"{LOGS}/diagnostics_table.log",
     benchmark:
