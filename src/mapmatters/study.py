@@ -53,7 +53,16 @@ class Study:
 
     def figure_enabled(self, name: str) -> bool:
         """A figure or table is made when its system is part of this run."""
-        return self.config["figures"][name]["system"] in self.systems
+        fig = self.config["figures"].get(name)
+        return fig is not None and fig["system"] in self.systems
+
+    def has_analysis(self, system: str, name: str) -> bool:
+        return name in self.systems[system]["analyses"]
+
+    def figure3_si_systems(self) -> list[str]:
+        """The systems of the SI Ramachandran panel that are part of this run."""
+        fig = self.config["figures"].get("figure3_si") or {"systems": []}
+        return [s for s in fig["systems"] if s in self.systems]
 
 
 def _err(msg: str, key: str, fix: str) -> InputError:
@@ -145,6 +154,7 @@ def _check_figures(study: Study) -> None:
                            f"'study.{system}.mlp' does not compute.", f"figures.{fig}",
                            f"add ({m}, {v}) to 'study.{system}.mlp' or remove it from the figure "
                            "(figures select from results, they do not decide what is trained).")
+    _check_ramachandran_figures(study)
     f1 = f["figure1"]
     if f1["system"] in study.systems:
         for m in f1["mappings"]:
@@ -152,6 +162,33 @@ def _check_figures(study: Study) -> None:
                 raise _err(f"'figures.figure1' shows mapping '{m}', which has no classical model in "
                            f"'study.{f1['system']}.classical'.", "figures.figure1.mappings",
                            f"add '{m}' to 'study.{f1['system']}.classical' or drop it from Figure 1.")
+
+
+def _check_ramachandran_figures(study: Study) -> None:
+    f = study.config["figures"]
+    f3 = f.get("figure3")
+    if f3 and f3["system"] in study.systems:
+        s = f3["system"]
+        if not study.has_analysis(s, "ramachandran"):
+            raise _err(f"'figures.figure3' shows system '{s}', whose analyses do not include 'ramachandran'.",
+                       "figures.figure3.system", f"add ramachandran to 'analyses' in the system YAML of '{s}'.")
+        _mappings([f3["reference_mapping"]], study.systems[s], "figures.figure3.reference_mapping")
+        for m in [m for row in f3["rows"] for m in row]:
+            _mappings([m], study.systems[s], "figures.figure3.rows")
+            if not study.has_mlp(s, f3["variant"], m):
+                raise _err(f"'figures.figure3' shows MLP variant '{f3['variant']}' on mapping '{m}', which "
+                           f"'study.{s}.mlp' does not compute.", "figures.figure3.rows",
+                           f"add ({m}, {f3['variant']}) to 'study.{s}.mlp' or remove it from the figure.")
+    si = f.get("figure3_si")
+    for s in study.figure3_si_systems():
+        if not study.has_analysis(s, "ramachandran"):
+            raise _err(f"'figures.figure3_si' shows system '{s}', whose analyses do not include 'ramachandran'.",
+                       "figures.figure3_si.systems", f"add ramachandran to 'analyses' in the system YAML of '{s}'.")
+        _mappings([si["reference_mapping"]], study.systems[s], "figures.figure3_si.reference_mapping")
+        if not [m for (_, v, m) in study.mlp_models(s) if v == si["variant"]]:
+            raise _err(f"'figures.figure3_si' shows system '{s}', but 'study.{s}.mlp' has no model of variant "
+                       f"'{si['variant']}'.", "figures.figure3_si",
+                       f"declare models of '{si['variant']}' under 'study.{s}.mlp' or drop '{s}' from the figure.")
 
 
 def seeds(study: Study, seed_for) -> dict:
@@ -187,6 +224,9 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
             files.append(f"{out}/tables/classical_{s}.csv")
         for _, v, m in study.mlp_models(s):
             files += [f"{out}/{s}/mlp/{v}/{m}/summary.json", f"{out}/{s}/analysis/reference/{m}/permutation.json"]
+        if study.has_analysis(s, "ramachandran"):
+            files += [f"{out}/{s}/analysis/reference/{m}/ramachandran.json" for m in study.mappings(s)]
+            files += [f"{out}/{s}/mlp/{v}/{m}/ramachandran.json" for _, v, m in study.mlp_models(s)]
     figs = study.config["figures"]
 
     def mine(name):
@@ -198,6 +238,13 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         files.append(f"{out}/figures/figure2.png")
     if mine("table1"):
         files += [f"{out}/tables/table1.csv", f"{out}/tables/table1.md"]
+    if mine("figure3"):
+        files += [f"{out}/figures/figure3.png", f"{out}/figures/figure3.pdf"]
+    for s in study.figure3_si_systems():
+        if system in (None, s):
+            files += [f"{out}/figures/figure3_{s}.png", f"{out}/figures/figure3_{s}.pdf"]
+    if any(study.has_analysis(s, "ramachandran") for s in ([system] if system else study.systems)):
+        files.append(f"{out}/tables/ramachandran.csv")
     if study.mlp_models(system):
         files.append(f"{out}/tables/permutations.csv")
     if system is None:

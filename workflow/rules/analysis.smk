@@ -26,3 +26,27 @@ rule reference_distributions:
         "../../envs/analysis.yaml"
     script:
         "../scripts/reference_distributions.py"
+
+
+rule reference_ramachandran:
+    input:
+        h5=rules.map_reference.output.h5,
+    output:
+        csv=f"{OUT}/{{system}}/analysis/reference/{{mapping}}/ramachandran.csv",
+        json=f"{OUT}/{{system}}/analysis/reference/{{mapping}}/ramachandran.json",
+    params:
+        cfg=config["analysis"]["ramachandran"],
+        temperature_K=lambda w: config["reference"][w.system]["temperature_K"],
+        stride=config["analysis"]["frame_stride"],
+    log:
+        f"{LOGS}/{{system}}/reference_ramachandran_{{mapping}}.log",
+    benchmark:
+        f"{BENCH}/{{system}}/reference_ramachandran_{{mapping}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/reference_ramachandran.py"

@@ -94,6 +94,17 @@ def mlp_cfg(w):
     return config["mlp"][w.system]
 
 
+def mlp_md_cfg(w):
+    """The MD block of a model: the system's, with the mapping's own time step if it has one."""
+    md = {k: v for k, v in mlp_cfg(w)["md"].items() if k != "dt_ps_by_mapping"}
+    md["dt_ps"] = mlp_cfg(w)["md"].get("dt_ps_by_mapping", {}).get(w.mapping, md["dt_ps"])
+    return md
+
+
+def has_analysis(system, name):
+    return name in SYSTEMS[system]["analyses"]
+
+
 def mlp_resources_gpu():
     return int(config["mlp_runtime"].get("gpu", 0))
 
@@ -115,6 +126,51 @@ def mlp_train_minutes(w):
 
 
 # --- figures rules
+
+
+def _figure3_cfg(system=None):
+    return config["figures"]["figure3"] if system is None else config["figures"]["figure3_si"]
+
+
+def figure3_rows(system=None):
+    """Figure 3's rows of model panels (``system`` given: the SI panel of that system, its
+    mappings with a model of the figure's variant, five per row)."""
+    cfg = _figure3_cfg(system)
+    s = cfg["system"] if system is None else system
+    if system is None:
+        rows = cfg["rows"]
+    else:
+        maps = [m for (_, v, m) in STUDY.mlp_models(s) if v == cfg["variant"]]
+        rows = [maps[i:i + 5] for i in range(0, len(maps), 5)]
+    base = f"{OUT}/{s}/mlp/{cfg['variant']}"
+    return [[{"mapping": m, "model": f"{base}/{m}/ramachandran.csv", "model_json": f"{base}/{m}/ramachandran.json"}
+             for m in row] for row in rows]
+
+
+def figure3_entries():
+    return [e for row in figure3_rows() for e in row]
+
+
+def figure3_reference(system=None):
+    cfg = _figure3_cfg(system)
+    s = cfg["system"] if system is None else system
+    m = cfg["reference_mapping"]
+    base = f"{OUT}/{s}/analysis/reference/{m}"
+    return {"csv": f"{base}/ramachandran.csv", "json": f"{base}/ramachandran.json",
+            "label": f"reference ({m} beads)"}
+
+
+def ramachandran_table_entries():
+    """Every Ramachandran result of the study: each mapping's reference and each model."""
+    out = []
+    for s in SYSTEMS:
+        if not has_analysis(s, "ramachandran"):
+            continue
+        out += [{"system": s, "mapping": m, "source": "reference",
+                 "json": f"{OUT}/{s}/analysis/reference/{m}/ramachandran.json"} for m in mappings_of(s)]
+        out += [{"system": s, "mapping": m, "source": v, "json": f"{OUT}/{s}/mlp/{v}/{m}/ramachandran.json"}
+                for (_, v, m) in STUDY.mlp_models(s)]
+    return out
 
 
 def figure1_models(system):

@@ -144,3 +144,79 @@ rule permutation_table:
         "../../envs/analysis.yaml"
     script:
         "../scripts/permutation_table.py"
+
+
+rule figure3:
+    input:
+        files=lambda w: [e[k] for e in figure3_entries() for k in ("model", "model_json")],
+        reference=lambda w: figure3_reference()["csv"],
+    output:
+        png=report(f"{OUT}/figures/figure3.png", caption="../report/figure3.rst", category="Figures",
+                   labels={"figure": "Figure 3"}),
+        pdf=f"{OUT}/figures/figure3.pdf",
+    params:
+        rows=lambda w: figure3_rows(),
+        reference=lambda w: figure3_reference(),
+        title=lambda w: (f"{config['figures']['figure3']['system']}: F(phi, psi), reference and "
+                         f"{config['figures']['figure3']['variant']} per mapping ({config['preset']} preset)"),
+    log:
+        f"{LOGS}/figure3.log",
+    benchmark:
+        f"{BENCH}/figure3.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/figure3.py"
+
+
+rule figure3_si:
+    input:
+        files=lambda w: [e[k] for row in figure3_rows(w.system) for e in row for k in ("model", "model_json")],
+        reference=lambda w: figure3_reference(w.system)["csv"],
+    output:
+        png=report(f"{OUT}/figures/figure3_{{system}}.png", caption="../report/figure3.rst", category="Figures",
+                   labels={"figure": "Figure 3 (SI)", "system": "{system}"}),
+        pdf=f"{OUT}/figures/figure3_{{system}}.pdf",
+    params:
+        rows=lambda w: figure3_rows(w.system),
+        reference=lambda w: figure3_reference(w.system),
+        title=lambda w: (f"{w.system}: F(phi, psi), reference and {config['figures']['figure3_si']['variant']} "
+                         f"per mapping ({config['preset']} preset)"),
+    log:
+        f"{LOGS}/figure3_{{system}}.log",
+    benchmark:
+        f"{BENCH}/figure3_{{system}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/figure3.py"
+
+
+rule ramachandran_table:
+    input:
+        files=lambda w: [e["json"] for e in ramachandran_table_entries()],
+    output:
+        csv=report(f"{OUT}/tables/ramachandran.csv", caption="../report/ramachandran_table.rst",
+                   category="Tables", labels={"table": "Ramachandran scores"}),
+    params:
+        entries=lambda w: ramachandran_table_entries(),
+    log:
+        f"{LOGS}/ramachandran_table.log",
+    benchmark:
+        f"{BENCH}/ramachandran_table.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/ramachandran_table.py"

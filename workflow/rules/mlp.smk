@@ -40,7 +40,7 @@ rule mlp_md:
         traj=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/md/traj.h5",
         record=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/md/md.json",
     params:
-        md=lambda w: mlp_cfg(w)["md"],
+        md=mlp_md_cfg,
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "md"),
         runtime=config["mlp_runtime"],
     log:
@@ -53,7 +53,8 @@ rule mlp_md:
         # all runs in one vmapped job; pessimistic total throughput: 200 ns/day on a GPU (the paper:
         # 63-179 ns/day for one run), 2 ns/day on a CPU
         runtime=lambda w: 20 + int(1.5 * mlp_cfg(w)["md"]["n_runs"] * mlp_cfg(w)["md"]["length_ps"] / 1000
-                                   / (200.0 if mlp_resources_gpu() else 2.0) * 1440),
+                                   / (200.0 if mlp_resources_gpu() else 2.0) * 1440
+                                   * 0.002 / mlp_md_cfg(w)["dt_ps"]),
         gpu=mlp_resources_gpu(),
     conda:
         "../../envs/mlp.yaml"
@@ -113,3 +114,30 @@ rule reference_permutation:
         "../../envs/analysis.yaml"
     script:
         "../scripts/reference_permutation.py"
+
+
+rule mlp_ramachandran:
+    input:
+        traj=rules.mlp_md.output.traj,
+        runs=rules.mlp_analysis.output.runs,
+        template=rules.map_reference.output.h5,
+        reference=f"{OUT}/{{system}}/analysis/reference/{{mapping}}/ramachandran.csv",
+    output:
+        csv=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/ramachandran.csv",
+        json=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/ramachandran.json",
+    params:
+        cfg=config["analysis"]["ramachandran"],
+        temperature_K=lambda w: mlp_cfg(w)["md"]["temperature_K"],
+        stride=config["analysis"]["frame_stride"],
+    log:
+        f"{LOGS}/{{system}}/mlp_ramachandran_{{variant}}_{{mapping}}.log",
+    benchmark:
+        f"{BENCH}/{{system}}/mlp_ramachandran_{{variant}}_{{mapping}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/mlp_ramachandran.py"
