@@ -62,3 +62,54 @@ def with_defaults(defaults: dict, config: dict | None, overrides: dict, what: st
     if unknown:
         raise ValueError(f"unknown {what} keys: {sorted(unknown)}")
     return cfg
+
+
+LIKE_SECTIONS = ("reference", "classical", "mlp")
+CONFIG_SOURCES = "config (config/config.yaml + --configfile/--config overrides)"
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def resolve_like(config: dict, sections=LIKE_SECTIONS) -> dict:
+    """A copy of ``config`` where per-system entries ``{like: <other system>, ...}`` of
+    ``reference``, ``classical`` and ``mlp`` are the other system's entry with the remaining
+    keys merged over it (nested dicts merged, everything else replaced).
+
+    Resolved after the presets are merged, so ``glycine: {like: alanine}`` follows every preset's
+    change to alanine's settings unless a preset sets glycine's own. Chains (a like b like c) are
+    followed; a cycle or a missing system is an :class:`InputError` naming the key.
+    """
+    import copy
+
+    out = copy.deepcopy(config)
+    for sec in sections:
+        block = out.get(sec) or {}
+        done: dict[str, dict] = {}
+
+        def resolve(name, seen=()):
+            if name in done:
+                return done[name]
+            entry = block[name]
+            if not isinstance(entry, dict) or "like" not in entry:
+                done[name] = entry
+                return entry
+            base = entry["like"]
+            key = f"{sec}.{name}.like"
+            if base not in block:
+                raise InputError(f"'{key}' names '{base}', which has no '{sec}' entry.", key=key,
+                                 file=CONFIG_SOURCES, fix=f"use one of {sorted(k for k in block if k != name)}.")
+            if base in seen or base == name:
+                raise InputError(f"'{key}' makes a cycle ({' -> '.join((*seen, name, base))}).", key=key,
+                                 file=CONFIG_SOURCES, fix="let the chain of 'like' end in a full entry.")
+            merged = _deep_merge(resolve(base, (*seen, name)), {k: v for k, v in entry.items() if k != "like"})
+            done[name] = merged
+            return merged
+
+        for name in list(block):
+            block[name] = resolve(name)
+    return out

@@ -70,9 +70,17 @@ def _err(msg: str, key: str, fix: str) -> InputError:
 
 
 def load_study(config: dict) -> Study:
-    """Load every system of ``config['systems']`` and check the config against them."""
+    """Load every system of ``config['systems']`` and check the config against them.
+
+    ``config`` is the merged config; its ``like`` entries are resolved here (as in common.smk)."""
+    from .config import resolve_like
+
+    config = resolve_like(config)
     systems = {}
+    dropped = {name for name, path in config["systems"].items() if path is None}
     for name, path in config["systems"].items():
+        if path is None:            # a preset drops a system of config.yaml with `name: null`
+            continue
         if not Path(path).exists():
             raise _err(f"system file '{path}' does not exist.", f"systems.{name}",
                        "give the path of a system YAML, relative to the repository root.")
@@ -85,7 +93,7 @@ def load_study(config: dict) -> Study:
     for name, system in systems.items():
         _check_reference(config, name, system)
     for name in config.get("study", {}):
-        if name not in systems:
+        if name not in systems and name not in dropped:
             raise _err(f"'study.{name}' names a system that is not under 'systems'.", f"study.{name}",
                        f"add it under 'systems' or remove the block (systems: {sorted(systems)}).")
     for name in systems:
@@ -243,12 +251,13 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
     for s in study.figure3_si_systems():
         if system in (None, s):
             files += [f"{out}/figures/figure3_{s}.png", f"{out}/figures/figure3_{s}.pdf"]
-    if any(study.has_analysis(s, "ramachandran") for s in ([system] if system else study.systems)):
-        files.append(f"{out}/tables/ramachandran.csv")
-    if study.mlp_models(system):
-        files.append(f"{out}/tables/permutations.csv")
-    if system is None:
+    for s in ([system] if system else study.systems):
+        if study.has_analysis(s, "ramachandran"):
+            files.append(f"{out}/tables/ramachandran_{s}.csv")
+    if system is None:               # tables across systems: only in the whole run
         files.append(f"{out}/tables/diagnostics.csv")
+        if study.mlp:
+            files.append(f"{out}/tables/permutations.csv")
     files.append(f"{out}/provenance.json")
     return list(dict.fromkeys(files))
 

@@ -431,6 +431,35 @@ def test_alanine_free_space_cg_data(ci_run):
     assert list(pd.read_csv(ci_run / "alanine/analysis/reference/core-beta/rdf.csv").columns) == ["r_nm"]
 
 
+def test_alanine_ramachandran_models_and_figure3(ci_run):
+    """Every alanine mapping's reference map; MACE on Heavy Atom, Core and Core Beta trained,
+    run and scored against its reference; Figure 3 and the table made from them."""
+    t = pd.read_csv(ci_run / "tables/ramachandran_alanine.csv")
+    ref = t[t["source"] == "reference"].set_index("mapping")
+    assert set(ref.index) == set(ALANINE_BEADS) and (ref["n_samples"] == 41).all()
+    # single-atom phi/psi beads: the same angles, so the same map and scores as the atomistic one
+    for m in ("heavy-atom", "core", "core-beta", "core-single"):
+        assert ref.loc[m, "point_symmetry"] == pytest.approx(ref.loc["atomistic", "point_symmetry"]), m
+        assert ref.loc[m, "basin_beta_PPII"] == pytest.approx(ref.loc["atomistic", "basin_beta_PPII"]), m
+    # the reference stays L alanine; Core has no CB, so no D-form fraction
+    assert (ref.loc[["atomistic", "united-atom", "heavy-atom", "core-beta"], "d_form_fraction"] == 0).all()
+    assert ref["d_form_fraction"].isna()[["core", "core-map2", "core-single"]].all()
+    basins = ref[["basin_beta_PPII", "basin_alpha_R", "basin_alpha_L"]].sum(axis=1)
+    assert ((basins > 0.99) & (basins <= 1.0 + 1e-9)).all()
+    models = t[t["source"] == "mace"].set_index("mapping")
+    assert set(models.index) == {"heavy-atom", "core", "core-beta"}
+    assert (models["n_chains"] == 2).all()
+    for m, row in models.iterrows():
+        info = json.loads((ci_run / f"alanine/mlp/mace/{m}/ramachandran.json").read_text())
+        runs = [json.loads((ci_run / f"alanine/mlp/mace/{m}/runs/run{k}/run.json").read_text()) for k in range(2)]
+        # only frames before each chain's stable time count (frames every 0.5 ps of a 2 ps run, t = 0.5 .. 2)
+        assert info["n_samples"] == sum(sum(1 for i in range(1, 5) if 0.5 * i < r["stable_ps"] - 1e-9) for r in runs)
+        if info["n_samples"]:
+            assert 0.0 <= row["jensen_shannon_nats"] <= np.log(2) + 1e-9
+    for ext in ("png", "pdf"):
+        assert (ci_run / f"figures/figure3.{ext}").stat().st_size > 20_000
+
+
 def test_diagnostics_table(ci_run):
     t = pd.read_csv(ci_run / "tables/diagnostics.csv")
     risk = t[(t["check"] == "bond_permutation") & (t["system"] == "hexane")].groupby("mapping")["flag"].any()

@@ -33,9 +33,16 @@ def config(monkeypatch):
 
 def test_default_study(config):
     study = load_study(config)
-    assert set(study.systems) == {"hexane", "alanine"}
+    assert set(study.systems) == {"hexane", "alanine", "glycine", "proline", "threonine"}
     assert study.classical["hexane"] == ["four-site", "three-site", "two-site"]
-    assert len(study.mlp_models("hexane")) == 22 and not study.mlp_models("alanine")
+    assert len(study.mlp_models("hexane")) == 22
+    # alanine: MACE on all ten mappings, NequIP on Core and Core Beta; GLY has no Core Beta
+    assert len(study.mlp_models("alanine")) == 12 and ("alanine", "nequip", "core-beta") in study.mlp
+    assert len(study.mlp_models("glycine")) == 6 and len(study.mlp_models("proline")) == 9
+    # `like: alanine` gives the SI amino acids alanine's settings, their own keys over them
+    assert study.config["mlp"]["proline"] == study.config["mlp"]["alanine"]
+    assert study.config["reference"]["glycine"]["production_ps"] == 100
+    assert study.config["reference"]["glycine"]["cutoff_nm"] == study.config["reference"]["alanine"]["cutoff_nm"]
     assert ("hexane", "mace-nu1-L1-N20", "three-site") in study.mlp
     assert ("hexane", "mace-nu1-L1-N20", "four-site") not in study.mlp   # Figure 2 sweeps 3- and 2-site only
 
@@ -54,7 +61,8 @@ def test_a_figure_cannot_ask_for_a_model_the_study_does_not_compute(config):
     (lambda c: c["study"]["hexane"]["mlp"][0]["variants"].append("mace-nu9"),
      r"'study.hexane.mlp\[0\].variants' names MLP variant 'mace-nu9', which is not defined under 'mlp.hexane.variants'"),
     (lambda c: c["study"].update(octane={}), r"key 'study.octane': 'study.octane' names a system that is not under"),
-    (lambda c: c["reference"].pop("alanine"), r"key 'reference.alanine' is missing"),
+    (lambda c: c["reference"].pop("hexane"), r"key 'reference.hexane' is missing"),
+    (lambda c: c["reference"].pop("alanine"), r"'reference.glycine.like' names 'alanine', which has no 'reference' entry"),
     (lambda c: c["reference"]["alanine"].pop("npt_equilibration_ps"),
      r"'reference.alanine.npt_equilibration_ps' is missing; a 'solvated' system needs it"),
 ])
@@ -83,7 +91,8 @@ def test_adding_a_mapping_adds_only_its_targets(config, tmp_path):
 def test_each_system_has_its_own_targets(config):
     study = load_study(config)
     ala = targets(study, "out", "alanine")
-    assert ala and all(p.startswith("out/alanine/") or p == "out/provenance.json" for p in ala)
+    assert ala and all(p.startswith("out/alanine/") or p in ("out/provenance.json", "out/tables/ramachandran_alanine.csv")
+                       or p.startswith("out/figures/figure3.") for p in ala)
     assert "out/figures/figure1.png" in targets(study, "out", "hexane")
 
 
@@ -93,3 +102,48 @@ def test_presets_resolve(monkeypatch):
         study = load_study(merged(preset))
         assert study.mlp
     assert ("hexane", "nequip-L2-N20", "three-site") in load_study(merged("paper")).mlp
+
+
+def test_like_follows_the_preset_and_catches_cycles(monkeypatch):
+    from mapmatters.config import resolve_like
+
+    monkeypatch.chdir(ROOT)
+    paper = load_study(merged("paper")).config
+    # the paper preset changes alanine's training; proline (like alanine) follows it
+    assert paper["mlp"]["proline"]["train"]["epochs"] == 50 == paper["mlp"]["alanine"]["train"]["epochs"]
+    assert paper["reference"]["threonine"]["production_ps"] == 500000
+    assert paper["reference"]["threonine"]["dt_ps"] == 0.0005
+    cfg = {"mlp": {"a": {"like": "b"}, "b": {"like": "a"}}}
+    with pytest.raises(InputError, match=r"'mlp.b.like' makes a cycle \(a -> b -> a\)"):
+        resolve_like(cfg)
+    with pytest.raises(InputError, match=r"'reference.z.like' names 'y', which has no 'reference' entry"):
+        resolve_like({"reference": {"x": {"like": "z"}, "z": {"like": "y"}}})
+    out = resolve_like({"mlp": {"a": {"md": {"n": 1, "dt": 2}, "k": 1}, "b": {"like": "a", "md": {"n": 5}}}})
+    assert out["mlp"]["b"] == {"md": {"n": 5, "dt": 2}, "k": 1}
+
+
+def test_a_preset_drops_a_system_with_null(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    study = load_study(merged("ci"))
+    assert set(study.systems) == {"hexane", "alanine"}
+    assert not any("glycine" in t for t in targets(study, "out"))
+
+
+def test_figure3_selects_only_declared_models(config):
+    config = copy.deepcopy(config)
+    study = load_study(config)
+    files = targets(study, "out")
+    assert "out/figures/figure3.pdf" in files and "out/figures/figure3_proline.png" in files
+    assert "out/tables/ramachandran_alanine.csv" in files and "out/tables/ramachandran_hexane.csv" not in files
+    assert "out/alanine/mlp/nequip/core/ramachandran.json" in files
+    config["figures"]["figure3"]["rows"][0].append("core")
+    config["figures"]["figure3"]["variant"] = "nequip"
+    with pytest.raises(InputError, match=r"'figures.figure3' shows MLP variant 'nequip' on mapping 'atomistic'"):
+        load_study(config)
+
+
+def test_one_system_run_needs_no_other_system(config):
+    study = load_study(config)
+    for s in study.systems:
+        others = set(study.systems) - {s}
+        assert not [t for t in targets(study, "out", s) if any(f"/{o}/" in t or f"_{o}." in t for o in others)]

@@ -8,12 +8,17 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from mapmatters.config import schema_errors, stage_seed  # noqa: E402
+from mapmatters.config import resolve_like, schema_errors, stage_seed  # noqa: E402
 from mapmatters.errors import InputError  # noqa: E402
 from mapmatters.io import load_yaml  # noqa: E402
 from mapmatters.study import load_study, preset_banner, targets  # noqa: E402
 from mapmatters.system import analysis_definition, mapping_definition, reference_definition  # noqa: E402
 from mapmatters.study import seeds as study_seeds  # noqa: E402
+
+try:  # per-system entries `{like: <system>, ...}` (mapmatters.config.resolve_like), after the presets
+    config.update(resolve_like(config))
+except InputError as exc:
+    raise WorkflowError(str(exc))
 
 try:
     validate(config, "../schemas/config.schema.yaml")
@@ -160,12 +165,10 @@ def figure3_reference(system=None):
             "label": f"reference ({m} beads)"}
 
 
-def ramachandran_table_entries():
-    """Every Ramachandran result of the study: each mapping's reference and each model."""
+def ramachandran_table_entries(s):
+    """Every Ramachandran result of a system: each mapping's reference and each model."""
     out = []
-    for s in SYSTEMS:
-        if not has_analysis(s, "ramachandran"):
-            continue
+    if has_analysis(s, "ramachandran"):
         out += [{"system": s, "mapping": m, "source": "reference",
                  "json": f"{OUT}/{s}/analysis/reference/{m}/ramachandran.json"} for m in mappings_of(s)]
         out += [{"system": s, "mapping": m, "source": v, "json": f"{OUT}/{s}/mlp/{v}/{m}/ramachandran.json"}

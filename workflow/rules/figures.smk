@@ -202,16 +202,16 @@ rule figure3_si:
 
 rule ramachandran_table:
     input:
-        files=lambda w: [e["json"] for e in ramachandran_table_entries()],
+        files=lambda w: [e["json"] for e in ramachandran_table_entries(w.system)],
     output:
-        csv=report(f"{OUT}/tables/ramachandran.csv", caption="../report/ramachandran_table.rst",
-                   category="Tables", labels={"table": "Ramachandran scores"}),
+        csv=report(f"{OUT}/tables/ramachandran_{{system}}.csv", caption="../report/ramachandran_table.rst",
+                   category="Tables", labels={"table": "Ramachandran scores", "system": "{system}"}),
     params:
-        entries=lambda w: ramachandran_table_entries(),
+        entries=lambda w: ramachandran_table_entries(w.system),
     log:
-        f"{LOGS}/ramachandran_table.log",
+        f"{LOGS}/ramachandran_table_{{system}}.log",
     benchmark:
-        f"{BENCH}/ramachandran_table.tsv"
+        f"{BENCH}/ramachandran_table_{{system}}.tsv"
     threads: 1
     resources:
         mem_mb=500,
