@@ -21,6 +21,7 @@ include: "workflow/rules/analysis.smk"
 include: "workflow/rules/diagnose.smk"
 include: "workflow/rules/classical.smk"
 include: "workflow/rules/mlp.smk"
+include: "workflow/rules/nve.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/provenance.smk"
 

@@ -41,12 +41,16 @@ class Study:
     systems: dict[str, dict]                       # name -> loaded system YAML
     classical: dict[str, list[str]] = field(default_factory=dict)   # system -> mappings
     mlp: list[tuple[str, str, str]] = field(default_factory=list)   # (system, variant, mapping)
+    nve: list[tuple[str, str, str]] = field(default_factory=list)   # models with an NVE time-step scan
 
     def mappings(self, system: str) -> list[str]:
         return list(self.systems[system]["mappings"])
 
     def mlp_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
         return [t for t in self.mlp if system is None or t[0] == system]
+
+    def nve_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
+        return [t for t in self.nve if system is None or t[0] == system]
 
     def has_mlp(self, system: str, variant: str, mapping: str) -> bool:
         return (system, variant, mapping) in self.mlp
@@ -114,6 +118,21 @@ def load_study(config: dict) -> Study:
                                f"define it there or use one of {sorted(known)}.")
                 study.mlp += [(name, v, m) for m in maps]
     study.mlp = list(dict.fromkeys(study.mlp))
+    for name in systems:
+        decl = config.get("study", {}).get(name) or {}
+        for i, block in enumerate(decl.get("nve_scan", [])):
+            key = f"study.{name}.nve_scan[{i}]"
+            for m in _mappings(block["mappings"], systems[name], f"{key}.mappings"):
+                for v in block["variants"]:
+                    if not study.has_mlp(name, v, m):
+                        raise _err(f"'{key}' scans MLP variant '{v}' on mapping '{m}', which 'study.{name}.mlp' "
+                                   "does not compute.", key, f"add ({m}, {v}) to 'study.{name}.mlp' or drop it here.")
+                    study.nve.append((name, v, m))
+        if study.nve_models(name) and "nve_scan" not in config["mlp"][name]:
+            raise _err(f"'study.{name}.nve_scan' asks for NVE scans but 'mlp.{name}.nve_scan' (time steps, "
+                       "chains, length) is missing.", f"mlp.{name}.nve_scan",
+                       "add it (see the alanine block of config/config.yaml).")
+    study.nve = list(dict.fromkeys(study.nve))
     _check_figures(study)
     return study
 
@@ -232,6 +251,9 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
             files.append(f"{out}/tables/classical_{s}.csv")
         for _, v, m in study.mlp_models(s):
             files += [f"{out}/{s}/mlp/{v}/{m}/summary.json", f"{out}/{s}/analysis/reference/{m}/permutation.json"]
+        if study.nve_models(s):
+            files += [f"{out}/figures/nve_scan_{s}.png", f"{out}/figures/nve_scan_{s}.pdf",
+                      f"{out}/tables/nve_scan_{s}.csv"]
         if study.has_analysis(s, "ramachandran"):
             files += [f"{out}/{s}/analysis/reference/{m}/ramachandran.json" for m in study.mappings(s)]
             files += [f"{out}/{s}/mlp/{v}/{m}/ramachandran.json" for _, v, m in study.mlp_models(s)]

@@ -460,6 +460,19 @@ def test_alanine_ramachandran_models_and_figure3(ci_run):
         assert (ci_run / f"figures/figure3.{ext}").stat().st_size > 20_000
 
 
+def test_alanine_nve_time_step_scan(ci_run):
+    """NVE chains of the Heavy Atom and Core models at 1 and 6 fs: one row per time step, the
+    fractions and drifts in range, the figure made."""
+    t = pd.read_csv(ci_run / "tables/nve_scan_alanine.csv")
+    assert set(t["mapping"]) == {"heavy-atom", "core"} and sorted(set(t["dt_fs"])) == [1, 6]
+    assert t["stable_fraction"].between(0, 1).all() and (t["n_chains"] == 2).all()
+    assert (t["length_ps"] >= 1.0 - 1e-9).all()
+    # at 6 fs the frames (0.1 ps) are whole steps: 17 steps of 6 fs = 0.102 ps
+    six = t[t["dt_fs"] == 6].iloc[0]
+    assert six["steps_per_frame"] == 17 and six["frame_every_ps"] == pytest.approx(0.102)
+    assert (ci_run / "figures/nve_scan_alanine.png").stat().st_size > 10_000
+
+
 def test_diagnostics_table(ci_run):
     t = pd.read_csv(ci_run / "tables/diagnostics.csv")
     risk = t[(t["check"] == "bond_permutation") & (t["system"] == "hexane")].groupby("mapping")["flag"].any()

@@ -147,3 +147,14 @@ def test_one_system_run_needs_no_other_system(config):
     for s in study.systems:
         others = set(study.systems) - {s}
         assert not [t for t in targets(study, "out", s) if any(f"/{o}/" in t or f"_{o}." in t for o in others)]
+
+
+def test_nve_scans_are_declared_models(config):
+    study = load_study(config)
+    assert ("alanine", "mace", "atomistic") in study.nve and len(study.nve_models("alanine")) == 5
+    assert "out/figures/nve_scan_alanine.png" in targets(study, "out", "alanine")
+    config = copy.deepcopy(config)
+    config["study"]["alanine"]["nve_scan"][0]["variants"] = ["nequip"]
+    with pytest.raises(InputError, match=r"'study.alanine.nve_scan\[0\]' scans MLP variant 'nequip' on mapping "
+                                         r"'atomistic', which 'study.alanine.mlp' does not compute"):
+        load_study(config)

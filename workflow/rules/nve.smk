@@ -1,6 +1,7 @@
 # NVE time-step scan of trained MLPs (the paper's capped-alanine stability test): one job per
 # (system, variant, mapping) runs every time step (all chains vmapped, one time step after the
-# other, resumable per time step); one figure and one table over the scans the study declares.
+# other, resumable per time step); per system one figure and one table over the scans the study
+# declares (study.<system>.nve_scan).
 from mapmatters.mlp.nve_scan import runtime_minutes as nve_scan_minutes  # noqa: E402
 
 
@@ -33,21 +34,21 @@ rule mlp_nve_scan:
 
 rule figure_nve:
     input:
-        scans=lambda w: [f"{OUT}/{s}/mlp/{v}/{m}/nve_scan.csv" for s, v, m in nve_scans()],
+        scans=lambda w: [f"{OUT}/{s}/mlp/{v}/{m}/nve_scan.csv" for s, v, m in STUDY.nve_models(w.system)],
     output:
-        png=report(f"{OUT}/figures/nve_scan.png", caption="../report/nve_scan.rst", category="Figures",
-                   labels={"figure": "NVE time-step scan"}),
-        pdf=f"{OUT}/figures/nve_scan.pdf",
-        csv=report(f"{OUT}/tables/nve_scan.csv", caption="../report/nve_scan.rst", category="Tables",
-                   labels={"table": "NVE time-step scan"}),
+        png=report(f"{OUT}/figures/nve_scan_{{system}}.png", caption="../report/nve_scan.rst", category="Figures",
+                   labels={"figure": "NVE time-step scan", "system": "{system}"}),
+        pdf=f"{OUT}/figures/nve_scan_{{system}}.pdf",
+        csv=report(f"{OUT}/tables/nve_scan_{{system}}.csv", caption="../report/nve_scan.rst", category="Tables",
+                   labels={"table": "NVE time-step scan", "system": "{system}"}),
     params:
         entries=lambda w: [{"system": s, "variant": v, "mapping": m, "csv": f"{OUT}/{s}/mlp/{v}/{m}/nve_scan.csv"}
-                           for s, v, m in nve_scans()],
+                           for s, v, m in STUDY.nve_models(w.system)],
         preset=config["preset"],
     log:
-        f"{LOGS}/figure_nve.log",
+        f"{LOGS}/figure_nve_{{system}}.log",
     benchmark:
-        f"{BENCH}/figure_nve.tsv"
+        f"{BENCH}/figure_nve_{{system}}.tsv"
     threads: 1
     resources:
         mem_mb=1000,

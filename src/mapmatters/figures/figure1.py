@@ -72,7 +72,8 @@ def save_figure(fig, out_png: str, out_pdf: str | None = None, *, title: str = "
     """Title, layout, and atomic PNG (150 dpi) + optional PDF; closes the figure."""
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:     # a figure made with layout="constrained" keeps it
+        fig.tight_layout()
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, dpi=150, format="png")
     if out_pdf:

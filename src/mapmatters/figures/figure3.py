@@ -62,7 +62,8 @@ def plot_figure3(rows: list[list[dict]], reference: dict, out_png: str, out_pdf:
     mapping's model); ``reference``: {csv, json, label} of the atomistic reference map, drawn
     first in every row."""
     ncol = 1 + max(len(r) for r in rows)
-    fig, axes = plt.subplots(len(rows), ncol, figsize=(2.3 * ncol + 0.8, 2.45 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(2.3 * ncol + 1.0, 2.45 * len(rows) + 0.4), squeeze=False,
+                             layout="constrained")
     ref = json.loads(open(reference["json"]).read())
     im = None
     for i, row in enumerate(rows):
@@ -77,9 +78,7 @@ def plot_figure3(rows: list[list[dict]], reference: dict, out_png: str, out_pdf:
     for ax in axes[-1, :]:
         if ax.axison:
             ax.set_xlabel("phi (deg)")
-    fig.tight_layout(rect=(0, 0, 0.93, 0.95 if title else 1))
-    cax = fig.add_axes((0.945, 0.15, 0.012, 0.7))
-    fig.colorbar(im, cax=cax, label="F (kcal/mol)")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="F (kcal/mol)")
     save_figure(fig, out_png, out_pdf, title=title)
 
 
