@@ -49,6 +49,13 @@ UV=$(command -v uv || echo "$PY -m uv")
 say "syncing .venv with requirements/lock.txt"
 $UV pip install -q -p .venv/bin/python -r requirements/lock.txt --override requirements/overrides.txt
 $UV pip install -q -p .venv/bin/python --no-deps -e .
+# bytecode once, here: uv does not write it, and where PYTHONDONTWRITEBYTECODE is set (CI images,
+# containers) every job would otherwise recompile jax, flax, jax-md, chemtrain, mlip, ... from
+# source on import (importing jax, jax-md, chemtrain and mlip: 33 s -> 13 s, measured on the
+# 2-core machine with another job running; every MLP job pays it)
+say "compiling the environment's bytecode"
+SITE=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+.venv/bin/python -m compileall -q -j 0 "$SITE" >/dev/null || true
 # 3. GPU nodes: MAPMATTERS_GPU=cuda12 (or cuda13) adds the CUDA plugin of the locked jax -----
 if [ -n "${MAPMATTERS_GPU:-}" ]; then
     JAXV=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('jax'))")
