@@ -38,10 +38,10 @@ def test_default_study(config):
     assert len(study.mlp_models("hexane")) == 22
     # alanine: MACE on all ten mappings, NequIP on Core and Core Beta; GLY has no Core Beta
     assert len(study.mlp_models("alanine")) == 12 and ("alanine", "nequip", "core-beta") in study.mlp
-    assert len(study.mlp_models("glycine")) == 6 and len(study.mlp_models("proline")) == 9
+    assert len(study.mlp_models("glycine")) == 3 and len(study.mlp_models("proline")) == 4
     # `like: alanine` gives the SI amino acids alanine's settings, their own keys over them
     assert study.config["mlp"]["proline"] == study.config["mlp"]["alanine"]
-    assert study.config["reference"]["glycine"]["production_ps"] == 100
+    assert study.config["reference"]["glycine"]["production_ps"] == 50
     assert study.config["reference"]["glycine"]["cutoff_nm"] == study.config["reference"]["alanine"]["cutoff_nm"]
     assert ("hexane", "mace-nu1-L1-N20", "three-site") in study.mlp
     assert ("hexane", "mace-nu1-L1-N20", "four-site") not in study.mlp   # Figure 2 sweeps 3- and 2-site only
@@ -91,8 +91,9 @@ def test_adding_a_mapping_adds_only_its_targets(config, tmp_path):
 def test_each_system_has_its_own_targets(config):
     study = load_study(config)
     ala = targets(study, "out", "alanine")
-    assert ala and all(p.startswith("out/alanine/") or p in ("out/provenance.json", "out/tables/ramachandran_alanine.csv")
-                       or p.startswith("out/figures/figure3.") for p in ala)
+    assert ala and all(p.startswith("out/alanine/") or p in ("out/provenance.json", "out/tables/ramachandran_alanine.csv",
+                                                             "out/tables/nve_scan_alanine.csv")
+                       or p.startswith(("out/figures/figure3.", "out/figures/nve_scan_alanine.")) for p in ala)
     assert "out/figures/figure1.png" in targets(study, "out", "hexane")
 
 
@@ -108,7 +109,9 @@ def test_like_follows_the_preset_and_catches_cycles(monkeypatch):
     from mapmatters.config import resolve_like
 
     monkeypatch.chdir(ROOT)
-    paper = load_study(merged("paper")).config
+    paper_study = load_study(merged("paper"))
+    assert len(paper_study.mlp_models("proline")) == 9          # every mapping at paper scale
+    paper = paper_study.config
     # the paper preset changes alanine's training; proline (like alanine) follows it
     assert paper["mlp"]["proline"]["train"]["epochs"] == 50 == paper["mlp"]["alanine"]["train"]["epochs"]
     assert paper["reference"]["threonine"]["production_ps"] == 500000
