@@ -4,7 +4,7 @@ import copy
 import pytest
 import yaml
 
-from mapmatters.config import SCHEMAS, schema_errors, stage_seed
+from mapmatters.config import SCHEMAS, resolve_like, schema_errors, stage_seed
 from mapmatters.errors import InputError
 from mapmatters.io import load_yaml
 from mapmatters.system import load_system
@@ -22,7 +22,7 @@ def merged(root, preset=None):
                 else:
                     a[k] = v
         merge(cfg, over)
-    return cfg
+    return resolve_like(cfg)          # as common.smk: `like` entries resolved after the presets
 
 
 @pytest.mark.parametrize("preset", [None, "ci", "paper"])
