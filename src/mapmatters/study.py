@@ -280,6 +280,7 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         files.append(f"{out}/tables/diagnostics.csv")
         if study.mlp:
             files.append(f"{out}/tables/permutations.csv")
+        files += [f"{out}/claims.csv", f"{out}/claims.md"]
     files.append(f"{out}/provenance.json")
     return list(dict.fromkeys(files))
 

@@ -220,3 +220,31 @@ rule ramachandran_table:
         "../../envs/analysis.yaml"
     script:
         "../scripts/ramachandran_table.py"
+
+
+rule claims:
+    input:
+        results=lambda w: [f for f in all_targets() if not f.endswith(("claims.csv", "claims.md", "provenance.json"))],
+    output:
+        csv=report(f"{OUT}/claims.csv", caption="../report/claims.rst", category="Claims", labels={"table": "claims"}),
+        md=report(f"{OUT}/claims.md", caption="../report/claims.rst", category="Claims",
+                  labels={"table": "claims (rendered)"}),
+        confusion=report(f"{OUT}/tables/diagnostics_vs_outcomes.csv", caption="../report/claims.rst",
+                         category="Claims", labels={"table": "diagnostics vs outcomes"}),
+    params:
+        out=lambda w, output: str(Path(output.csv).parent),
+        figures=config["figures"],
+        systems=list(SYSTEMS),
+        preset=config["preset"],
+    log:
+        f"{LOGS}/claims.log",
+    benchmark:
+        f"{BENCH}/claims.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/claims.py"
