@@ -473,6 +473,19 @@ def test_alanine_nve_time_step_scan(ci_run):
     assert (ci_run / "figures/nve_scan_alanine.png").stat().st_size > 10_000
 
 
+def test_claims_from_the_ci_run(ci_run):
+    """Every finding gets a row and a verdict; the ones whose studies are not built say so."""
+    c = pd.read_csv(ci_run / "claims.csv", dtype={"finding": str})
+    assert set(c["verdict"]) <= {"PASS", "FAIL", "NOT ENOUGH DATA"}
+    assert {f[0] for f in c["finding"]} == {"1", "2", "3", "4", "5", "6", "7"}
+    assert (c[c["finding"].isin(["5", "6"])]["verdict"] == "NOT ENOUGH DATA").all()
+    decided = c[c["verdict"] != "NOT ENOUGH DATA"]
+    assert decided["value"].notna().all() and decided["reason"].str.len().gt(20).all()
+    assert "| finding |" in (ci_run / "claims.md").read_text()
+    conf = pd.read_csv(ci_run / "tables/diagnostics_vs_outcomes.csv")
+    assert {"bond_permutation"} <= set(conf["check"])       # hexane's MLP mappings, predicted and observed
+
+
 def test_diagnostics_table(ci_run):
     t = pd.read_csv(ci_run / "tables/diagnostics.csv")
     risk = t[(t["check"] == "bond_permutation") & (t["system"] == "hexane")].groupby("mapping")["flag"].any()
