@@ -210,7 +210,7 @@ def test_resume_gives_the_same_hills(tmp_path):
     from mapmatters.simulate.metad import read_hills, run_metad
 
     system, cv = _dihedral_system()
-    S = {**SETTINGS, "length_ps": 12.0, "frames_per_chunk": 10}
+    S = {**SETTINGS, "length_ps": 12.0, "frames_per_chunk": 10, "unbiased_steps": 0}
     R0 = np.repeat(_bead(-math.pi / 2)[None, None], 2, axis=0)
     seeds = [3, 4]
     full = run_metad(system, R0, cv, S, seeds, tmp_path / "full.h5", log=lambda m: None)
@@ -230,3 +230,50 @@ def test_resume_gives_the_same_hills(tmp_path):
     # other settings on an existing checkpoint are refused
     with pytest.raises(ValueError, match="other metadynamics settings"):
         run_metad(system, R0, cv, {**S, "bias_factor": 6.0}, seeds, tmp_path / "part.h5", log=lambda m: None)
+
+
+def test_neighbour_list_system_runs(tmp_path):
+    """The engine on a periodic System with a jax-md neighbour list (dimers, CV = dihedral of
+    beads in two molecules, minimum image): it runs (re-allocating on overflow if any, as md.py,
+    whose tests force overflows), deposits hills every pace, and the recorded bias is V(CV)."""
+    from jax_md import partition, space
+
+    from mapmatters.geometry import dihedrals
+    from mapmatters.simulate import potentials as P
+    from mapmatters.simulate.md import System
+    from mapmatters.simulate.metad import bias_on_grid, dihedral_cv, read_hills, run_metad
+
+    d = P.synthetic_dimers(2, seed=2)
+    n = d["R"].shape[1]
+    efn = P.harmonic_bonds_soft_repulsion(d["bonds"], n, d["box"])
+    disp, _ = space.periodic(d["box"])
+    nf = partition.neighbor_list(disp, d["box"], 0.45, format=partition.Sparse, disable_cell_list=True)
+    system = System(efn, nf, d["masses"], d["box"])
+    quad = (0, 1, 2, 3)
+    S = {"dt_ps": 0.002, "pace_steps": 10, "length_ps": 0.4, "frames_every_ps": 0.04,
+         "frames_per_chunk": 10, "unbiased_steps": 0, "height_kJ_mol": 1.0, "sigma_rad": 0.3,
+         "capacity_margin": 1.5}
+    logs = []
+    s = run_metad(system, d["R"], dihedral_cv(quad, d["box"]), S, [1, 2], tmp_path / "nb.h5", log=logs.append)
+    assert s["complete"] and s["n_hills"] == 20
+    print(f"\nneighbour-list run: {s['reallocations']} re-allocations")
+    assert (s["reallocations"] >= 1) == any("overflow" in m for m in logs)
+    h = read_hills(tmp_path / "nb.h5")
+    assert h["height"][0] == pytest.approx([1.0, 1.0])  # the first hill sees no bias
+    assert np.all(np.diff(h["time"]) == pytest.approx(0.02))
+    with h5py.File(tmp_path / "nb.h5") as f:
+        cv, bias = f["cv"][()], f["bias"][()]
+    # V at the last frame's CV equals the hills' bias there
+    np.testing.assert_allclose(bias[-1], [bias_on_grid(h["centre"][:, w], h["height"][:, w], 0.3, [cv[-1, w]])[0]
+                                          for w in range(2)], rtol=1e-4, atol=1e-4)
+    assert np.all(np.isfinite(cv)) and dihedrals(d["R"], [quad]).shape == (2, 1)
+
+
+def test_no_crossing_lower_bound():
+    from mapmatters.simulate.metad import angle_grid, no_crossing_lower_bound
+
+    g = angle_grid(360)
+    hills = {"centre": np.full((30, 1), -math.pi / 2), "height": np.full((30, 1), 0.5), "sigma": 0.1,
+             "bias_factor": 5.0}
+    lb = no_crossing_lower_bound(hills, g, BASIN, PLANAR)
+    assert lb[0] == pytest.approx(15.0, rel=1e-3)   # all bias at the minimum, none at the TS

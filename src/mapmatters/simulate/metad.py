@@ -297,6 +297,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
     plain = system.neighbor_fn is None
     frame_names = ("cv", "bias", "epot", "kT")
 
+    realloc = 0
     if resume and state_path.exists() and out_path.exists():
         ck = dict(np.load(state_path, allow_pickle=False))
         if json.loads(str(ck.pop("config"))) != cfg:
@@ -318,13 +319,20 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         centres = jnp.zeros((W, K), jnp.float32)
         heights = jnp.zeros((W, K), jnp.float32)
         state = eng._init_v(keys, jnp.asarray(R0), nbrs, centres, heights)
-        if cfg["unbiased_steps"]:
-            state, nbrs, _, _, ovf = eng._unbiased(state, nbrs, centres, heights, int(cfg["unbiased_steps"]))
-            if np.any(np.asarray(ovf)):   # rare: redo the unbiased part with more room
-                capacity = int(np.ceil(_edges_needed(system, R0) * cfg["capacity_margin"] * 2))
-                nbrs = _nbrs(system, R0, capacity)
-                state = eng._init_v(keys, jnp.asarray(R0), nbrs, centres, heights)
-                state, nbrs, _, _, _ = eng._unbiased(state, nbrs, centres, heights, int(cfg["unbiased_steps"]))
+        n_unb = int(cfg["unbiased_steps"])
+        state0 = state
+        while n_unb:   # plain Langevin, no hills; on overflow redo it with more room
+            state, nbrs_new, _, _, ovf = eng._unbiased(state0, nbrs, centres, heights, n_unb)
+            if not np.any(np.asarray(ovf)):
+                nbrs = nbrs_new
+                break
+            realloc += 1
+            if realloc > cfg["max_realloc"]:
+                raise RuntimeError("neighbour list keeps overflowing; giving up")
+            capacity = max(int(np.ceil(_edges_needed(system, np.asarray(state.position))
+                                       * cfg["capacity_margin"])), int(np.ceil(capacity * 1.5)))
+            say(f"[metad] neighbour list overflow in the unbiased steps: capacity -> {capacity}, redo")
+            nbrs = _nbrs(system, R0, capacity)
         tmp = Path(str(out_path) + ".tmp")
         f = h5py.File(tmp, "w")
         ch = max(1, min(fpc, 256))
@@ -342,7 +350,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         os.replace(tmp, out_path)
         f = h5py.File(out_path, "r+")
 
-    realloc, timings, compiled, chunks_run = 0, [], False, 0
+    timings, compiled, chunks_run = [], False, 0
     try:
         while done < cfg["n_frames"]:
             if stop_after_chunks is not None and chunks_run >= stop_after_chunks:
@@ -358,7 +366,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
                     raise RuntimeError("neighbour list keeps overflowing; giving up")
                 pos = np.asarray(state.position)
                 capacity = max(int(np.ceil(_edges_needed(system, pos) * cfg["capacity_margin"])),
-                               int(np.ceil(capacity * 1.25)))
+                               int(np.ceil(capacity * 1.5)))
                 say(f"[metad] neighbour list overflow at frame {done}: capacity -> {capacity}, redo chunk")
                 nbrs = _nbrs(system, pos, capacity)
                 continue
