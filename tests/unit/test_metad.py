@@ -163,10 +163,12 @@ def test_wtmetad_recovers_dihedral_barrier(tmp_path):
     """8 walkers, 160 ps each: the walker-averaged F recovers the exact 5 k_B T barrier within
     0.5 k_B T (seeds 11-18: 5.00 k_B T; other seed sets gave 5.22 and 5.33)."""
     from mapmatters.simulate.metad import (
+        analyse_metad,
         angle_grid,
         barrier,
         barrier_vs_time,
         crossed,
+        eyring_wait_time_ps,
         free_energy,
         metad_config,
         read_hills,
@@ -202,6 +204,10 @@ def test_wtmetad_recovers_dihedral_barrier(tmp_path):
           f"{elapsed:.1f} s")
     assert abs(b - 2 * K_DIH) < 0.5 * KT300
     assert conv["barrier_mean"][-1] == pytest.approx(b)
+    a = analyse_metad(tmp_path / "full.h5", BASIN, PLANAR, (math.pi / 2 - 0.6, math.pi / 2 + 0.6))
+    assert a["barrier_kJ_mol"] == pytest.approx(b) and a["n_crossed"] == W
+    assert a["lower_bound_if_none_crossed_kJ_mol"] is None and a["length_ps"] == pytest.approx(160.0)
+    assert a["wait_time_ps"] == pytest.approx(float(eyring_wait_time_ps(b)))
 
 
 def test_resume_gives_the_same_hills(tmp_path):
@@ -267,6 +273,20 @@ def test_neighbour_list_system_runs(tmp_path):
     np.testing.assert_allclose(bias[-1], [bias_on_grid(h["centre"][:, w], h["height"][:, w], 0.3, [cv[-1, w]])[0]
                                           for w in range(2)], rtol=1e-4, atol=1e-4)
     assert np.all(np.isfinite(cv)) and dihedrals(d["R"], [quad]).shape == (2, 1)
+
+
+def test_inversion_regions_for_the_chirality_improper():
+    """N-CA-CB-C: L near +120 deg, D near -120, the planar state (CB between N and C in the
+    N-CA-C plane) at +-180 deg."""
+    from mapmatters.geometry import impropers
+    from mapmatters.simulate.metad import in_region, inversion_regions
+
+    a = 2 * math.pi / 3
+    planar = np.array([[math.cos(a), math.sin(a), 0], [0, 0, 0], [1, 0, 0], [math.cos(a), -math.sin(a), 0]])
+    s_planar = impropers(planar, [(0, 1, 2, 3)])[0]
+    r = inversion_regions(math.radians(123.0))
+    assert in_region(s_planar, r["transition"]) and not in_region(s_planar, r["minimum"])
+    assert in_region(math.radians(-120.0), r["other"]) and in_region(-math.pi + 0.1, r["transition"])
 
 
 def test_no_crossing_lower_bound():

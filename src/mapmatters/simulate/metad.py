@@ -515,3 +515,61 @@ def no_crossing_lower_bound(hills: dict, grid, minimum_region, transition_region
     g = np.asarray(grid)
     mm, mt = in_region(g, minimum_region), in_region(g, transition_region)
     return V[mm].max(axis=0) - V[mt].max(axis=0)
+
+
+def inversion_regions(s_start: float, half_width: float = 0.6, planar: float = math.pi) -> dict:
+    """Regions (periodic intervals, rad) for a chiral inversion along an improper CV started at
+    ``s_start``: ``minimum`` (the start basin, centred on ``s_start``), ``other`` (the mirror
+    basin, centred on ``-s_start``) and ``transition`` (centred on ``planar``), each
+    ``+- half_width``.
+
+    For the improper N-CA-CB-C (:func:`mapmatters.geometry.impropers`, centre second) the L
+    enantiomer sits at about +120 degrees (+123 in the alanine reference start frame), D at -120,
+    and the planar state (CB in the N-CA-C plane, between N and C) at **+-180 degrees**, not 0:
+    looking along CA->CB, N and C project on opposite sides. Hence ``planar=pi`` by default;
+    0 would be the (unphysical) eclipsed state."""
+    w = float(half_width)
+    s0 = float(wrap_angle(s_start))
+    return {"minimum": (s0 - w, s0 + w), "other": (-s0 - w, -s0 + w),
+            "transition": (planar - w, planar + w)}
+
+
+def analyse_metad(path, minimum_region, transition_region, other_region=None, n_grid: int = 360,
+                  times=None) -> dict:
+    """Everything the report needs from a :func:`run_metad` output (JSON-able): per walker and
+    walker-averaged F barrier (kJ/mol and kcal/mol), where the extrema are, barrier vs time,
+    which walkers crossed (entered ``other_region``, or the transition region when None), the
+    no-crossing lower bound, and the Eyring wait times at the run temperature."""
+    import h5py
+
+    from ..units import KJ_TO_KCAL
+
+    hills = read_hills(path)
+    with h5py.File(path, "r") as f:
+        cv = f["cv"][()]
+        length_ps = float(f["time"][-1]) if len(f["time"]) else 0.0
+    T = hills["temperature_K"]
+    g = angle_grid(n_grid)
+    F = free_energy(hills["centre"], hills["height"], hills["sigma"], hills["bias_factor"], g)
+    Fm = F.mean(axis=1)
+    Fm = Fm - Fm.min()
+    per = barrier(F, g, minimum_region, transition_region)
+    mean = barrier(Fm, g, minimum_region, transition_region)
+    conv = barrier_vs_time(hills, g, minimum_region, transition_region, times)
+    x = crossed(cv, transition_region, other_region)
+    lb = no_crossing_lower_bound(hills, g, minimum_region, transition_region)
+    b = float(mean["barrier"])
+    return {"temperature_K": T, "n_walkers": int(F.shape[1]), "n_hills": int(len(hills["time"])),
+            "length_ps": length_ps,
+            "barrier_kJ_mol": b, "barrier_kcal_mol": b * KJ_TO_KCAL,
+            "s_ts_rad": float(mean["s_ts"]), "s_min_rad": float(mean["s_min"]),
+            "barrier_per_walker_kJ_mol": per["barrier"].tolist(),
+            "crossed": x.tolist(), "n_crossed": int(x.sum()),
+            "lower_bound_kJ_mol": lb.tolist(),
+            "lower_bound_if_none_crossed_kJ_mol": None if x.any() else float(lb.max()),
+            "wait_time_ps": float(eyring_wait_time_ps(b, T)),
+            "convergence": {"time_ps": conv["times"].tolist(), "barrier_kJ_mol": conv["barrier_mean"].tolist()},
+            "grid_rad": g.tolist(), "F_kJ_mol": Fm.tolist(),
+            "extrema": "max of F over the grid points in the transition region minus min over the grid "
+                       "points in the minimum region (grid of n_grid points on [-pi, pi), no interpolation); "
+                       "F = -(gamma/(gamma-1)) V, the walker-averaged F shifted to min 0"}
