@@ -23,6 +23,7 @@ import math
 AVOGADRO = 6.02214076e23             # 1/mol (exact, SI 2019)
 ELEMENTARY_CHARGE = 1.602176634e-19  # C (exact)
 BOLTZMANN_J_K = 1.380649e-23         # J/K (exact)
+PLANCK_J_S = 6.62607015e-34          # J s (exact)
 ATOMIC_MASS_KG = 1.66053906660e-27   # kg (CODATA 2018)
 
 # --------------------------------------------------------------- lengths, times, angles
@@ -42,6 +43,7 @@ KJ_MOL_NM_TO_KCAL_MOL_A = KJ_TO_KCAL / NM_TO_ANGSTROM          # kcal/mol/A per 
 
 # --------------------------------------------------------------- thermal, masses
 KB_KJ_MOL_K = BOLTZMANN_J_K * AVOGADRO / 1000.0                # 0.0083144626 kJ/mol/K (= R/1000)
+PLANCK_KJ_MOL_PS = PLANCK_J_S * AVOGADRO / 1000.0 / 1e-12     # 0.39903 kJ/mol ps (h per mole)
 AMU_NM2_PS2_TO_KJ_MOL = ATOMIC_MASS_KG * 1e-18 / 1e-24 * AVOGADRO / 1000.0  # 1.0 (to 1e-9)
 
 
