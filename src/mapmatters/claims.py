@@ -22,6 +22,10 @@ import pandas as pd
 
 PASS, FAIL, NED = "PASS", "FAIL", "NOT ENOUGH DATA"
 
+#: fewer (frame x residue) samples than this in a model's Ramachandran map: too noisy to decide
+#: (a 36 x 36 grid; about the frames of one 50 ps chain at a frame every 0.5 ps, times two)
+MIN_RAMACHANDRAN_SAMPLES = 200
+
 
 @dataclass
 class Claim:
@@ -209,7 +213,7 @@ def claim_alanine(out, system: str = "alanine", variant: str = "mace") -> list[C
     rows = []
 
     def get(m, col):
-        if m not in mod.index or not mod.loc[m, "n_samples"] or pd.isna(mod.loc[m, col]):
+        if m not in mod.index or mod.loc[m, "n_samples"] < MIN_RAMACHANDRAN_SAMPLES or pd.isna(mod.loc[m, col]):
             return None
         return float(mod.loc[m, col])
 
@@ -220,18 +224,18 @@ def claim_alanine(out, system: str = "alanine", variant: str = "mace") -> list[C
         else:
             rows.append(Claim(n, c, s, value, th, PASS if ok(value) else FAIL, r, note, [str(f)]))
 
+    few = f"missing or fewer than {MIN_RAMACHANDRAN_SAMPLES} stable samples"
     js = [get(m, "jensen_shannon_nats") for m in ("atomistic", "united-atom", "heavy-atom")]
     add(specs[0], None if None in js else max(js), lambda v: v < 0.2,
-        "a high-resolution model is missing or has no stable frame" if None in js else
-        "JSD " + ", ".join(f"{x:.3f}" for x in js))
+        f"a high-resolution model: {few}" if None in js else "JSD " + ", ".join(f"{x:.3f}" for x in js))
     a, b = get("core", "point_symmetry"), get("core-beta", "point_symmetry")
     add(specs[1], None if None in (a, b) else a - b, lambda v: v > 0.3,
-        "Core or Core Beta missing or unstable" if None in (a, b) else f"Core {a:.2f}, Core Beta {b:.2f}")
+        f"Core or Core Beta: {few}" if None in (a, b) else f"Core {a:.2f}, Core Beta {b:.2f}")
     d = get("core-beta", "d_form_fraction")
-    add(specs[2], d, lambda v: v < 0.05, "Core Beta missing or unstable" if d is None else f"{d:.3f}")
+    add(specs[2], d, lambda v: v < 0.05, f"Core Beta: {few}" if d is None else f"{d:.3f}")
     a, b = get("core-single", "reversal_symmetry"), get("core", "reversal_symmetry")
     add(specs[3], None if None in (a, b) else a - b, lambda v: v > 0.1,
-        "Core Single or Core missing or unstable" if None in (a, b) else f"Core Single {a:.2f}, Core {b:.2f}")
+        f"Core Single or Core: {few}" if None in (a, b) else f"Core Single {a:.2f}, Core {b:.2f}")
     return rows
 
 

@@ -77,7 +77,7 @@ def test_alanine_claims(tmp_path):
     (tmp_path / "tables").mkdir()
     rows = [("atomistic", 0.05, 0.0, 0.1, 0.0), ("united-atom", 0.1, 0.0, 0.1, 0.0), ("heavy-atom", 0.15, 0.0, 0.1, 0.0),
             ("core", 0.3, 0.8, 0.2, None), ("core-beta", 0.1, 0.05, 0.1, 0.01), ("core-single", 0.4, 0.7, 0.6, None)]
-    t = pd.DataFrame([{"system": "alanine", "mapping": m, "source": "mace", "n_samples": 100, "jensen_shannon_nats": j,
+    t = pd.DataFrame([{"system": "alanine", "mapping": m, "source": "mace", "n_samples": 500, "jensen_shannon_nats": j,
                        "point_symmetry": ps, "reversal_symmetry": rs, "d_form_fraction": d}
                       for m, j, ps, rs, d in rows])
     t.to_csv(tmp_path / "tables/ramachandran_alanine.csv", index=False)
@@ -90,6 +90,10 @@ def test_alanine_claims(tmp_path):
     t.to_csv(tmp_path / "tables/ramachandran_alanine.csv", index=False)
     got = {c.finding: c for c in C.claim_alanine(tmp_path)}
     assert got["4c"].verdict == C.FAIL and got["4a"].verdict == C.NED
+    t.loc[t["mapping"] == "core-beta", "n_samples"] = C.MIN_RAMACHANDRAN_SAMPLES - 1   # too few to decide
+    t.to_csv(tmp_path / "tables/ramachandran_alanine.csv", index=False)
+    got = {c.finding: c for c in C.claim_alanine(tmp_path)}
+    assert got["4c"].verdict == C.NED and "fewer than" in got["4c"].note
 
 
 def test_table1_trends(tmp_path):
