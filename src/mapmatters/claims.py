@@ -332,8 +332,12 @@ def diagnostics_vs_outcomes(out) -> pd.DataFrame:
     perm = out / "tables/permutations.csv"
     if perm.exists():
         p = pd.read_csv(perm).dropna(subset=["mlp_events_per_entry_per_ns"])
-        for (m,), g in p.groupby(["mapping"]):
+        if "system" not in p.columns:
+            p["system"] = None
+        for (system, m), g in p.groupby(["system", "mapping"], dropna=False):
             sel = d[(d["mapping"] == m) & (d["check"] == "bond_permutation")]
+            if system is not None and not pd.isna(system):
+                sel = sel[sel["system"] == system]
             if sel.empty:
                 continue
             ref = max(float(g["reference_events_per_entry_per_ns"].iloc[0]), 1e-3)

@@ -91,7 +91,7 @@ def permutation_table(entries: list[dict]) -> pd.DataFrame:
         s = json.loads(Path(e["summary"]).read_text())
         ref = json.loads(Path(e["reference"]).read_text())
         p = s.get("permutation", {})
-        rows.append({"mapping": e["mapping"], "variant": e["variant"],
+        rows.append({"system": e.get("system"), "mapping": e["mapping"], "variant": e["variant"],
                      "mlp_events_per_entry_per_ns": p.get("events_per_entry_per_ns", {}).get("mean"),
                      "mlp_events_per_entry_per_ns_sd": p.get("events_per_entry_per_ns", {}).get("sd"),
                      "mlp_fraction_permuted": p.get("fraction_permuted_mean", {}).get("mean"),
