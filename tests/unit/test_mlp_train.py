@@ -138,6 +138,12 @@ def test_resume_after_kill_is_bitwise_identical(tmp_path, dimers):
     for x, y in zip(jax.tree.leaves(a["opt_state"]), jax.tree.leaves(b["opt_state"])):
         np.testing.assert_array_equal(x, y)
 
+    # a changed training config (what makes Snakemake rerun the job) is not resumed: it starts over
+    lines = []
+    T.train(path, straight, SMALL, {**tcfg, "lr": 1e-3, "epochs": 1}, log=lines.append)
+    assert any("another model or training config: starting over" in x for x in lines)
+    assert pickle.load(open(straight / "checkpoint.pkl", "rb"))["epoch"] == 1
+
 
 def test_split_and_config_checks():
     from mapmatters.mlp import train as T

@@ -313,14 +313,17 @@ def train(dataset: str | dict, outdir, model_cfg: dict | None = None,
 
     ckpt_path = outdir / "checkpoint.pkl"
     start_epoch = 0
+    ck = None
     if resume and ckpt_path.exists():
         with open(ckpt_path, "rb") as fh:
             ck = pickle.load(fh)
         same = {k: v for k, v in cfg.items() if k != "epochs"}
         if ck["model_config"] != model.config or \
                 {k: v for k, v in ck["train_config"].items() if k != "epochs"} != same:
-            raise ValueError(f"{ckpt_path}: checkpoint is for a different config; "
-                             "delete it or use another output folder")
+            # Snakemake reruns a training whose config changed: the old checkpoint is not resumed
+            _log(f"[resume] {ckpt_path} was written with another model or training config: starting over")
+            ck = None
+    if ck is not None:
         start_epoch = ck["epoch"]
         trainer.state = trainer.state.replace(params=jax.tree.map(jax.numpy.asarray, ck["params"]),
                                               opt_state=jax.tree.map(jax.numpy.asarray,
