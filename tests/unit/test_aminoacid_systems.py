@@ -94,7 +94,7 @@ def test_system_loads_with_its_mappings(name):
     assert mol["sequence"] == ["ACE", res, "NME"]
     assert (mol["forcefield"], mol["water"], mol["name"]) == ("amber99sb-ildn", "tip3p", "Protein_chain_A")
     assert system["box"] == {"shape": "cubic", "margin_nm": 1.2}
-    assert system["analyses"] == ["bonded"]
+    assert system["analyses"] == ["bonded", "ramachandran"]
     assert system["stability"] == {"criterion": "molecular", "max_bond_deviation_nm": 0.05}
     expected = MAPS + ([] if res == "GLY" else BETA)   # glycine has no CB, so no Core Beta
     assert list(maps) == expected
