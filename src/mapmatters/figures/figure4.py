@@ -113,12 +113,16 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
         axb.text(P0[:, 0].mean(), P0[:, 1].max() + 0.08, f"start ({s['start']['improper_deg']:.0f}$^\\circ$)",
                  ha="center", fontsize=7)
         top = s.get("top_frame")
+        ys = [P0[:, 1]]
         if top is not None:
-            Xt = kabsch(np.asarray(top["positions_nm"]), X0)
-            _draw(axb, (Xt - c) @ A.T, bonds, names, quad, "C3", dx=width)
+            Pt = (kabsch(np.asarray(top["positions_nm"]), X0) - c) @ A.T
+            ys.append(Pt[:, 1])
+            _draw(axb, Pt, bonds, names, quad, "C3", dx=width)
             axb.text(P0[:, 0].mean() + width, P0[:, 1].max() + 0.08,
                      f"nearest top ({top['improper_deg']:.0f}$^\\circ$)", ha="center", fontsize=7)
-        axb.set_aspect("equal")
+        ys = np.concatenate(ys)
+        axb.set_ylim(ys.min() - 0.05, max(ys.max(), P0[:, 1].max() + 0.08) + 0.06)
+        axb.set_aspect("equal", adjustable="datalim")
         axb.set_xticks([])
         axb.set_yticks([])
         axb.set_title(f"(b) {e['mapping']}", fontsize=8, loc="left")
