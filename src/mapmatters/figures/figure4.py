@@ -110,20 +110,15 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
         P0 = (X0 - c) @ A.T
         width = np.ptp(P0[:, 0]) + 0.15
         _draw(axb, P0, bonds, names, quad, "C0")
-        axb.text(P0[:, 0].mean(), P0[:, 1].max() + 0.08, f"start ({s['start']['improper_deg']:.0f}$^\\circ$)",
-                 ha="center", fontsize=7)
+        label = f"{e['mapping']}: start {s['start']['improper_deg']:.0f}$^\\circ$ (blue)"
         top = s.get("top_frame")
-        ys = [P0[:, 1]]
         if top is not None:
             Pt = (kabsch(np.asarray(top["positions_nm"]), X0) - c) @ A.T
-            ys.append(Pt[:, 1])
             _draw(axb, Pt, bonds, names, quad, "C3", dx=width)
-            axb.text(P0[:, 0].mean() + width, P0[:, 1].max() + 0.08,
-                     f"nearest top ({top['improper_deg']:.0f}$^\\circ$)", ha="center", fontsize=7)
-        ys = np.concatenate(ys)
-        axb.set_ylim(ys.min() - 0.05, max(ys.max(), P0[:, 1].max() + 0.08) + 0.06)
+            label += f", nearest planar {top['improper_deg']:.0f}$^\\circ$ (red)"
+        axb.margins(0.15)
         axb.set_aspect("equal", adjustable="datalim")
         axb.set_xticks([])
         axb.set_yticks([])
-        axb.set_title(f"(b) {e['mapping']}", fontsize=8, loc="left")
+        axb.set_title(f"(b) {label}", fontsize=7, loc="left")
     save_figure(fig, out_png, out_pdf, title=title)

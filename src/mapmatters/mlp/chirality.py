@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -133,9 +134,11 @@ def metad_walkers(system, R_start, quad, settings: dict, seeds, work: Path, log:
     if snap.exists():
         z = np.load(snap)
         pos, cvs = list(z["positions"]), list(z["cv"])
-    res = None
+    res, secs = None, []
     while True:
+        t0 = time.perf_counter()
         res = run_metad(system, R0, cv_fn, settings, seeds, h5, log=log, stop_after_chunks=1)
+        secs.append(time.perf_counter() - t0)
         ck = np.load(state)
         n_done = int(ck["n_frames_done"])
         n_chunks = -(-n_done // int(cfg["frames_per_chunk"]))
@@ -147,6 +150,15 @@ def metad_walkers(system, R_start, quad, settings: dict, seeds, work: Path, log:
             np.savez(tmp, positions=np.asarray(pos), cv=np.asarray(cvs))
             os.replace(tmp, snap)
         if res["complete"]:
+            # the engine times chunks within one call; here every call runs one chunk: time the calls
+            # after the first (compiling) one
+            steps = int(cfg["frames_per_chunk"]) * int(cfg["steps_per_frame"])
+            if len(secs) > 1:
+                sps = steps * (len(secs) - 1) / sum(secs[1:])
+                ns_day = sps * float(cfg["dt_ps"]) * 86400 / 1000.0
+                res["speed"] = {"steps_per_s": sps, "ns_per_day": ns_day, "ns_per_day_all_walkers": ns_day * W,
+                                "note": f"wall time of {len(secs) - 1} one-chunk engine calls after the first "
+                                        "(this session; includes the resume overhead of each call)"}
             return res
 
 
