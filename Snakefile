@@ -22,6 +22,7 @@ include: "workflow/rules/diagnose.smk"
 include: "workflow/rules/classical.smk"
 include: "workflow/rules/mlp.smk"
 include: "workflow/rules/nve.smk"
+include: "workflow/rules/chirality.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/provenance.smk"
 

@@ -42,6 +42,7 @@ class Study:
     classical: dict[str, list[str]] = field(default_factory=dict)   # system -> mappings
     mlp: list[tuple[str, str, str]] = field(default_factory=list)   # (system, variant, mapping)
     nve: list[tuple[str, str, str]] = field(default_factory=list)   # models with an NVE time-step scan
+    metad: list[tuple[str, str, str]] = field(default_factory=list)  # models with a chirality metadynamics
 
     def mappings(self, system: str) -> list[str]:
         return list(self.systems[system]["mappings"])
@@ -51,6 +52,9 @@ class Study:
 
     def nve_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
         return [t for t in self.nve if system is None or t[0] == system]
+
+    def metad_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
+        return [t for t in self.metad if system is None or t[0] == system]
 
     def has_mlp(self, system: str, variant: str, mapping: str) -> bool:
         return (system, variant, mapping) in self.mlp
@@ -133,6 +137,22 @@ def load_study(config: dict) -> Study:
                        "chains, length) is missing.", f"mlp.{name}.nve_scan",
                        "add it (see the alanine block of config/config.yaml).")
     study.nve = list(dict.fromkeys(study.nve))
+    for name in systems:
+        decl = config.get("study", {}).get(name) or {}
+        for i, block in enumerate(decl.get("metad", [])):
+            key = f"study.{name}.metad[{i}]"
+            for m in _mappings(block["mappings"], systems[name], f"{key}.mappings"):
+                for v in block["variants"]:
+                    if not study.has_mlp(name, v, m):
+                        raise _err(f"'{key}' runs metadynamics on MLP variant '{v}' of mapping '{m}', which "
+                                   f"'study.{name}.mlp' does not compute.", key,
+                                   f"add ({m}, {v}) to 'study.{name}.mlp' or drop it here.")
+                    study.metad.append((name, v, m))
+        if study.metad_models(name) and "metad" not in config["mlp"][name]:
+            raise _err(f"'study.{name}.metad' asks for chirality metadynamics but 'mlp.{name}.metad' (walkers, "
+                       "hills, length) is missing.", f"mlp.{name}.metad",
+                       "add it (see the alanine block of config/config.yaml).")
+    study.metad = list(dict.fromkeys(study.metad))
     _check_figures(study)
     return study
 
@@ -254,6 +274,11 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         if study.nve_models(s):
             files += [f"{out}/figures/nve_scan_{s}.png", f"{out}/figures/nve_scan_{s}.pdf",
                       f"{out}/tables/nve_scan_{s}.csv"]
+        for _, v, m in study.metad_models(s):
+            files += [f"{out}/{s}/mlp/{v}/{m}/metad/hills.h5", f"{out}/{s}/mlp/{v}/{m}/metad/metad.json"]
+        if study.metad_models(s):
+            files += [f"{out}/tables/chirality_{s}.csv", f"{out}/figures/figure4_{s}.png",
+                      f"{out}/figures/figure4_{s}.pdf"]
         if study.has_analysis(s, "ramachandran"):
             files += [f"{out}/{s}/analysis/reference/{m}/ramachandran.json" for m in study.mappings(s)]
             files += [f"{out}/{s}/mlp/{v}/{m}/ramachandran.json" for _, v, m in study.mlp_models(s)]

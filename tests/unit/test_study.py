@@ -92,8 +92,10 @@ def test_each_system_has_its_own_targets(config):
     study = load_study(config)
     ala = targets(study, "out", "alanine")
     assert ala and all(p.startswith("out/alanine/") or p in ("out/provenance.json", "out/tables/ramachandran_alanine.csv",
-                                                             "out/tables/nve_scan_alanine.csv")
-                       or p.startswith(("out/figures/figure3.", "out/figures/nve_scan_alanine.")) for p in ala)
+                                                             "out/tables/nve_scan_alanine.csv",
+                                                             "out/tables/chirality_alanine.csv")
+                       or p.startswith(("out/figures/figure3.", "out/figures/nve_scan_alanine.",
+                                        "out/figures/figure4_alanine.")) for p in ala)
     assert "out/figures/figure1.png" in targets(study, "out", "hexane")
 
 
@@ -161,3 +163,23 @@ def test_nve_scans_are_declared_models(config):
     with pytest.raises(InputError, match=r"'study.alanine.nve_scan\[0\]' scans MLP variant 'nequip' on mapping "
                                          r"'atomistic', which 'study.alanine.mlp' does not compute"):
         load_study(config)
+
+
+def test_metad_runs_are_declared_models(config):
+    study = load_study(config)
+    assert ("alanine", "mace", "core-beta") in study.metad and len(study.metad_models("alanine")) == 4
+    assert ("alanine", "mace", "core") not in study.metad
+    t = targets(study, "out", "alanine")
+    for f in ("out/alanine/mlp/mace/core-beta/metad/hills.h5", "out/alanine/mlp/mace/atomistic/metad/metad.json",
+              "out/tables/chirality_alanine.csv", "out/figures/figure4_alanine.png", "out/figures/figure4_alanine.pdf"):
+        assert f in t
+    assert not [f for f in targets(study, "out", "hexane") if "metad" in f or "figure4" in f or "chirality" in f]
+    bad = copy.deepcopy(config)
+    bad["study"]["alanine"]["metad"][0]["variants"] = ["nequip"]
+    with pytest.raises(InputError, match=r"'study.alanine.metad\[0\]' runs metadynamics on MLP variant 'nequip' of "
+                                         r"mapping 'atomistic', which 'study.alanine.mlp' does not compute"):
+        load_study(bad)
+    bad = copy.deepcopy(config)
+    del bad["mlp"]["alanine"]["metad"]
+    with pytest.raises(InputError, match=r"'mlp.alanine.metad' .* is missing"):
+        load_study(bad)

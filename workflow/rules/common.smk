@@ -110,6 +110,12 @@ def has_analysis(system, name):
     return name in SYSTEMS[system]["analyses"]
 
 
+def metad_entries(system):
+    """The chirality metadynamics summaries of a system's declared models (study.<system>.metad)."""
+    return [{"system": s, "variant": v, "mapping": m, "json": f"{OUT}/{s}/mlp/{v}/{m}/metad/metad.json"}
+            for s, v, m in STUDY.metad_models(system)]
+
+
 def mlp_resources_gpu():
     return int(config["mlp_runtime"].get("gpu", 0))
 

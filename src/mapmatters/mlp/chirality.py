@@ -1,0 +1,252 @@
+"""Chiral inversion barrier of a trained CG model by well-tempered metadynamics (the paper's
+finding 5: the Core Beta model of capped alanine inverts L -> D, the higher-resolution models do
+not on any reachable time scale).
+
+The ``mlp_metad`` rule's work: the engine is :mod:`mapmatters.simulate.metad` (it knows nothing of
+MLPs); this module builds the model :class:`mapmatters.simulate.md.System` (as
+:mod:`mapmatters.mlp.simulation`), picks the start frame, defines the CV and writes the summary.
+
+- **Start frame**: the frame of the mapped reference nearest to the C7eq basin (config
+  ``start: {phi_deg, psi_deg}``), distance sqrt(dphi^2 + dpsi^2) with periodic differences in
+  degrees (:func:`nearest_frame`). Every walker starts from it (walker k has seed
+  ``seed * 1000 + k``).
+- **CV**: the improper N-CA-CB-C of the residue (:data:`mapmatters.analysis.ramachandran.CHIRALITY`,
+  centre second); L sits near +123 degrees, D near -123, the planar transition state at +-180
+  (:func:`mapmatters.simulate.metad.inversion_regions`).
+- **Resume**: the engine writes ``work/hills.h5`` (+ its state) beside the outputs, one chunk per
+  call, so a killed job resumes from its last chunk; after each chunk the walkers' positions are
+  kept (``work/snapshots.npz``, for the figure's frame nearest the barrier top). The finished file
+  is moved to ``hills.h5``.
+- **Summary** (``metad.json``, :func:`summarise`): the barrier (max F over the transition region
+  minus min F over the start basin) per walker, its walker mean and sd, and the barrier of the
+  walker-averaged F, in kJ/mol and kcal/mol; which walkers crossed into the mirror basin; when none
+  did, the no-crossing lower bound; the Eyring wait time h/(k_B T) exp(F/k_B T) at the run
+  temperature; barrier vs time; start frame; settings; the start and barrier-top bead positions.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..io import write_json
+from ..units import KJ_TO_KCAL
+
+# keys of the config block mlp.<system>.metad that are not engine settings
+DRIVER_KEYS = ("walkers", "length_ps_by_mapping", "start")
+
+
+def engine_settings(block: dict, mapping: str) -> dict:
+    """The engine settings (:data:`mapmatters.simulate.metad.METAD_DEFAULTS` keys) of one model from
+    the config block ``mlp.<system>.metad``: the mapping's own length when it has one."""
+    s = {k: v for k, v in block.items() if k not in DRIVER_KEYS}
+    s["length_ps"] = (block.get("length_ps_by_mapping") or {}).get(mapping, block["length_ps"])
+    return s
+
+
+def runtime_minutes(block: dict, mapping: str, gpu: bool) -> int:
+    """Wall-time budget (min) of one job, as pessimistic as rule mlp_md's: 1e8 walker-steps per day
+    on a GPU, 1e6 on a CPU, x1.5, plus 20 min."""
+    s = engine_settings(block, mapping)
+    steps = int(block["walkers"]) * (s["length_ps"] / s["dt_ps"] + s.get("unbiased_steps", 500))
+    return int(20 + 1.5 * steps / (1e8 if gpu else 1e6) * 1440)
+
+
+def periodic_distance_deg(phi, psi, phi0: float, psi0: float) -> np.ndarray:
+    """sqrt(dphi^2 + dpsi^2) with each difference wrapped to [-180, 180) (degrees)."""
+    from ..analysis.ramachandran import wrap_degrees
+
+    return np.hypot(wrap_degrees(np.asarray(phi, float) - phi0), wrap_degrees(np.asarray(psi, float) - psi0))
+
+
+def nearest_frame(phi_deg, psi_deg, start: dict) -> dict:
+    """The frame (index into ``phi_deg``/``psi_deg`` (F,)) nearest to ``start`` =
+    ``{phi_deg, psi_deg}`` (periodic distance in degrees): frame, phi_deg, psi_deg, distance_deg."""
+    d = periodic_distance_deg(phi_deg, psi_deg, float(start["phi_deg"]), float(start["psi_deg"]))
+    if not len(d):
+        raise ValueError("no frames to choose a start frame from")
+    i = int(np.argmin(d))
+    return {"frame": i, "phi_deg": float(phi_deg[i]), "psi_deg": float(psi_deg[i]), "distance_deg": float(d[i])}
+
+
+def chirality_quad(bead_names, mapping: str = "?") -> tuple[tuple[int, int, int, int], str]:
+    """The bead indices of the improper N-CA-CB-C (centre second) and the residue label; raises a
+    ValueError naming the mapping when it has no residue with all four beads, or more than one."""
+    from ..analysis.ramachandran import CHIRALITY, bead_quads
+
+    quads, labels = bead_quads(list(bead_names), CHIRALITY)
+    if len(quads) != 1:
+        raise ValueError(f"mapping '{mapping}': the chirality CV needs exactly one residue with beads "
+                         f"{'-'.join(CHIRALITY)} (found {len(quads)}; beads: {', '.join(map(str, bead_names))}); "
+                         "a mapping without a CB bead (e.g. Core) has no chirality to invert")
+    return tuple(int(q) for q in quads[0]), labels[0]
+
+
+def start_frame(dataset: str, start: dict, mapping: str = "?") -> dict:
+    """The reference frame nearest to the ``start`` basin (:func:`nearest_frame`) of a CG dataset,
+    with its positions (N, 3) and the bead names."""
+    from ..analysis.ramachandran import phi_psi
+    from ..cgdata import CGDataset
+
+    with CGDataset(dataset) as ds:
+        names = [str(n) for n in ds.topology.bead_names]
+        pos = ds.read("positions")
+    phi, psi, labels = phi_psi(pos, names)
+    if phi.shape[-1] < 1:
+        raise ValueError(f"mapping '{mapping}': no residue with both phi and psi beads; cannot pick the start "
+                         "frame by its (phi, psi)")
+    pick = nearest_frame(phi[:, 0], psi[:, 0], start)
+    pick.update(residue=labels[0], n_frames=int(len(pos)))
+    return {**pick, "positions": np.asarray(pos[pick["frame"]], np.float32), "bead_names": names}
+
+
+def _quad_angle(R, quad) -> np.ndarray:
+    """Improper of positions R (..., N, 3) in radians (numpy)."""
+    from ..geometry import dihedrals
+
+    R = np.asarray(R, np.float64)
+    flat = R.reshape((-1,) + R.shape[-2:])
+    out = np.array([dihedrals(x, np.asarray([quad]))[0] for x in flat])
+    return out.reshape(R.shape[:-2])
+
+
+def metad_walkers(system, R_start, quad, settings: dict, seeds, work: Path, log: Callable | None = None) -> dict:
+    """Run (or resume) the walkers from ``R_start`` (N, 3) in ``work`` one chunk per engine call,
+    keeping the walkers' positions after every chunk (``snapshots.npz``: positions (C, W, N, 3),
+    cv (C, W) rad). Returns the engine's last summary."""
+    from ..simulate.metad import dihedral_cv, metad_config, run_metad
+
+    work.mkdir(parents=True, exist_ok=True)
+    h5, snap = work / "hills.h5", work / "snapshots.npz"
+    state = Path(str(h5) + ".state.npz")
+    W = len(seeds)
+    R0 = np.broadcast_to(np.asarray(R_start, np.float32), (W,) + np.shape(R_start)).copy()
+    cv_fn = dihedral_cv(quad, None if system.box is None else system.box)
+    cfg = metad_config(settings)
+    if not (h5.exists() and state.exists()):        # a fresh start: old snapshots belong to another run
+        snap.unlink(missing_ok=True)
+    pos, cvs = [], []
+    if snap.exists():
+        z = np.load(snap)
+        pos, cvs = list(z["positions"]), list(z["cv"])
+    res, secs = None, []
+    while True:
+        t0 = time.perf_counter()
+        res = run_metad(system, R0, cv_fn, settings, seeds, h5, log=log, stop_after_chunks=1)
+        secs.append(time.perf_counter() - t0)
+        ck = np.load(state)
+        n_done = int(ck["n_frames_done"])
+        n_chunks = -(-n_done // int(cfg["frames_per_chunk"]))
+        if len(pos) < n_chunks:        # one snapshot per chunk (a resumed chunk is not repeated)
+            p = np.asarray(ck["position"], np.float32)
+            pos.append(p)
+            cvs.append(_quad_angle(p, quad))
+            tmp = work / "snapshots.tmp.npz"
+            np.savez(tmp, positions=np.asarray(pos), cv=np.asarray(cvs))
+            os.replace(tmp, snap)
+        if res["complete"]:
+            # the engine times chunks within one call; here every call runs one chunk: time the calls
+            # after the first (compiling) one
+            steps = int(cfg["frames_per_chunk"]) * int(cfg["steps_per_frame"])
+            if len(secs) > 1:
+                sps = steps * (len(secs) - 1) / sum(secs[1:])
+                ns_day = sps * float(cfg["dt_ps"]) * 86400 / 1000.0
+                res["speed"] = {"steps_per_s": sps, "ns_per_day": ns_day, "ns_per_day_all_walkers": ns_day * W,
+                                "note": f"wall time of {len(secs) - 1} one-chunk engine calls after the first "
+                                        "(this session; includes the resume overhead of each call)"}
+            return res
+
+
+def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, settings: dict, *,
+                    start: dict, seed: int, walkers: int, mapping: str = "?",
+                    log: Callable | None = None) -> dict:
+    """WT-MetaD along the chirality improper of the trained model ``params_pkl`` on the mapped
+    reference ``dataset``: ``walkers`` walkers (vmapped, seeds ``seed * 1000 + k``) from the frame
+    nearest to ``start``; writes ``out_h5`` (the engine's file) and the summary ``out_json``.
+    ``settings``: engine settings (:func:`engine_settings`)."""
+    from ..simulate import md as MD
+    from ..simulate.metad import metad_config
+    from .model import build, load_params
+    from .train import load_frames
+
+    say = log or (lambda m: print(m, flush=True))
+    cfg = metad_config(settings)
+    first = start_frame(dataset, start, mapping)
+    quad, residue = chirality_quad(first["bead_names"], mapping)
+    s_start = float(_quad_angle(first["positions"], quad))
+    say(f"[chirality] {mapping}: start frame {first['frame']} (phi {first['phi_deg']:.1f}, psi "
+        f"{first['psi_deg']:.1f} deg), improper {'-'.join(first['bead_names'][q] for q in quad)} = "
+        f"{math.degrees(s_start):.1f} deg")
+    seeds = [int(seed) * 1000 + k for k in range(int(walkers))]
+    work = Path(out_h5).parent / "work"
+    h5 = work / "hills.h5"
+    if not (Path(out_h5).exists() and not h5.exists()):
+        params, mcfg, _ = load_params(params_pkl)
+        data = load_frames(dataset, max_frames=1)
+        model = build(mcfg, data["species"], data["box"])
+        system = MD.system_from_model(model, params, data["masses"])
+        res = metad_walkers(system, first["positions"], quad, settings, seeds, work, log=say)
+        Path(str(h5) + ".state.npz").unlink(missing_ok=True)
+        os.replace(h5, out_h5)
+    else:
+        res = None
+    snaps = np.load(work / "snapshots.npz") if (work / "snapshots.npz").exists() else None
+    summary = summarise(out_h5, s_start, snapshots=snaps)
+    summary.update(mapping=mapping, residue=residue, quad=list(quad),
+                   quad_beads=[first["bead_names"][q] for q in quad], seeds=seeds,
+                   start={k: first[k] for k in ("frame", "phi_deg", "psi_deg", "distance_deg", "residue",
+                                                "n_frames")} | {"target": dict(start),
+                                                                "improper_deg": math.degrees(s_start)},
+                   start_positions_nm=first["positions"].tolist(), bead_names=first["bead_names"],
+                   settings=cfg, engine=None if res is None else
+                   {k: res[k] for k in ("n_frames", "n_hills", "reallocations", "speed", "mean_kT", "target_kT")})
+    write_json(out_json, json.loads(json.dumps(summary, default=lambda o: o.tolist() if hasattr(o, "tolist")
+                                               else str(o))))
+    return summary
+
+
+def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6) -> dict:
+    """The JSON summary of a metadynamics run started at improper ``s_start`` (rad) (module
+    docstring); ``snapshots`` (``positions`` (C, W, N, 3), ``cv`` (C, W)) give the frame nearest to
+    the barrier top."""
+    from ..simulate import metad as M
+
+    reg = M.inversion_regions(s_start, half_width)
+    a = M.analyse_metad(h5_path, reg["minimum"], reg["transition"], reg["other"])
+    hills = M.read_hills(h5_path)
+    Fw = M.free_energy(hills["centre"], hills["height"], hills["sigma"], hills["bias_factor"],
+                       np.asarray(a["grid_rad"]))
+    per = np.asarray(a["barrier_per_walker_kJ_mol"], float)
+    mean, sd = float(per.mean()), float(per.std(ddof=1)) if len(per) > 1 else 0.0
+    T = a["temperature_K"]
+    lb = a["lower_bound_if_none_crossed_kJ_mol"]
+    out = dict(a)
+    out.update({
+        "regions_rad": {k: list(v) for k, v in reg.items()},
+        "barrier_walker_averaged_F_kJ_mol": a["barrier_kJ_mol"],
+        "barrier_walker_averaged_F_kcal_mol": a["barrier_kcal_mol"],
+        "barrier_kJ_mol": mean, "barrier_sd_kJ_mol": sd,
+        "barrier_kcal_mol": mean * KJ_TO_KCAL, "barrier_sd_kcal_mol": sd * KJ_TO_KCAL,
+        "barrier_per_walker_kcal_mol": (per * KJ_TO_KCAL).tolist(),
+        "F_per_walker_kJ_mol": Fw.tolist(),
+        "barrier_definition": "mean (sd) over walkers of the per-walker F barrier; "
+                              "barrier_walker_averaged_F_*: the barrier of the walker-averaged F",
+        "transition_seen": bool(a["n_crossed"] > 0),
+        "lower_bound_kcal_mol": None if lb is None else lb * KJ_TO_KCAL,
+        "wait_time_ps": float(M.eyring_wait_time_ps(mean, T)),
+        "wait_time_walker_averaged_F_ps": a["wait_time_ps"],
+        "wait_time_lower_bound_ps": None if lb is None else float(M.eyring_wait_time_ps(lb, T)),
+    })
+    if snapshots is not None and len(snapshots["cv"]):
+        cv = np.asarray(snapshots["cv"])            # (C, W)
+        d = np.abs(M.wrap_angle(cv - math.pi))        # distance from the planar state
+        c, w = np.unravel_index(int(np.argmin(d)), d.shape)
+        out["top_frame"] = {"chunk": int(c), "walker": int(w), "improper_deg": math.degrees(float(cv[c, w])),
+                            "positions_nm": np.asarray(snapshots["positions"][c, w]).tolist(),
+                            "note": "the chunk-end snapshot (all walkers) whose improper is nearest +-180 deg"}
+    return out

@@ -1,0 +1,79 @@
+# Chirality (finding 5): well-tempered metadynamics of trained MLPs along the improper N-CA-CB-C,
+# one job per (system, variant, mapping) (all walkers vmapped, resumable per chunk); per system a
+# table of barriers and Figure 4 over the models the study declares (study.<system>.metad).
+from mapmatters.mlp.chirality import engine_settings as metad_settings  # noqa: E402
+from mapmatters.mlp.chirality import runtime_minutes as metad_minutes  # noqa: E402
+
+
+rule mlp_metad:
+    input:
+        params=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/params.pkl",
+        h5=rules.map_reference.output.h5,
+    output:
+        hills=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/metad/hills.h5",
+        summary=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/metad/metad.json",
+    params:
+        settings=lambda w: metad_settings(mlp_cfg(w)["metad"], w.mapping),
+        walkers=lambda w: mlp_cfg(w)["metad"]["walkers"],
+        start=lambda w: mlp_cfg(w)["metad"]["start"],
+        seed=lambda w: seed_for(w.system, w.mapping, w.variant, "metad"),
+        runtime=config["mlp_runtime"],
+    log:
+        f"{LOGS}/{{system}}/mlp_metad_{{variant}}_{{mapping}}.log",
+    benchmark:
+        f"{BENCH}/{{system}}/mlp_metad_{{variant}}_{{mapping}}.tsv"
+    threads: config["mlp_runtime"]["threads"]
+    resources:
+        mem_mb=lambda w: 4000 + 2 * mlp_cfg(w)["metad"]["walkers"] * int(mlp_cfg(w)["metad"]["length_ps"]),
+        runtime=lambda w: metad_minutes(mlp_cfg(w)["metad"], w.mapping, bool(mlp_resources_gpu())),
+        gpu=mlp_resources_gpu(),
+    conda:
+        "../../envs/mlp.yaml"
+    script:
+        "../scripts/mlp_metad.py"
+
+
+rule chirality_table:
+    input:
+        summaries=lambda w: [e["json"] for e in metad_entries(w.system)],
+    output:
+        csv=report(f"{OUT}/tables/chirality_{{system}}.csv", caption="../report/chirality.rst", category="Tables",
+                   labels={"table": "chiral inversion barriers", "system": "{system}"}),
+    params:
+        entries=lambda w: metad_entries(w.system),
+    log:
+        f"{LOGS}/chirality_table_{{system}}.log",
+    benchmark:
+        f"{BENCH}/chirality_table_{{system}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/chirality_table.py"
+
+
+rule figure4:
+    input:
+        summaries=lambda w: [e["json"] for e in metad_entries(w.system)],
+    output:
+        png=report(f"{OUT}/figures/figure4_{{system}}.png", caption="../report/chirality.rst", category="Figures",
+                   labels={"figure": "Figure 4: chiral inversion", "system": "{system}"}),
+        pdf=f"{OUT}/figures/figure4_{{system}}.pdf",
+    params:
+        entries=lambda w: metad_entries(w.system),
+        preset=config["preset"],
+    log:
+        f"{LOGS}/figure4_{{system}}.log",
+    benchmark:
+        f"{BENCH}/figure4_{{system}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/figure4.py"
