@@ -475,6 +475,20 @@ def test_alanine_nve_time_step_scan(ci_run):
     assert (ci_run / "figures/nve_scan_alanine.png").stat().st_size > 10_000
 
 
+def test_alanine_chiral_inversion_metadynamics(ci_run):
+    """Core Beta MACE: walkers from the reference frame nearest C7eq, improper N-CA-CB-C starts
+    on the L side; the table and Figure 4 are made from the hills."""
+    t = pd.read_csv(ci_run / "tables/chirality_alanine.csv")
+    assert list(t["mapping"]) == ["core-beta"] and (t["n_walkers"] == 2).all()
+    row = t.iloc[0]
+    assert 90 < row["start_improper_deg"] < 150                      # L alanine: about +123 deg
+    assert row["transition_seen"] or pd.notna(row["lower_bound_kcal_mol"])
+    s = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/metad.json").read_text())
+    assert s["n_walkers"] == 2 and s["length_ps"] == 2
+    for ext in ("png", "pdf"):
+        assert (ci_run / f"figures/figure4_alanine.{ext}").stat().st_size > 10_000
+
+
 def test_claims_from_the_ci_run(ci_run):
     """Every finding gets a row and a verdict; the ones whose studies are not built say so."""
     c = pd.read_csv(ci_run / "claims.csv", dtype={"finding": str})

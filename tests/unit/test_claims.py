@@ -120,7 +120,25 @@ def test_missing_results_and_unbuilt_studies(tmp_path):
     figures = {"figure1": F1, "figure2": F2, "figure3": {"system": "alanine", "variant": "mace"}}
     claims = C.evaluate(tmp_path, figures, ["hexane", "alanine"])
     assert {c.verdict for c in claims} == {C.NED}
-    five = [c for c in claims if c.finding == "5"][0]
-    assert "chirality.csv" in five.note
+    five = [c for c in claims if c.finding == "5a"][0]
+    assert "chirality_alanine.csv" in five.note
     md = C.render_markdown(claims, pd.DataFrame(), preset="ci")
     assert md.count("NOT ENOUGH DATA") == len(claims)
+
+
+def test_barrier_claims(tmp_path):
+    (tmp_path / "tables").mkdir()
+    t = pd.DataFrame({"system": "alanine", "variant": "mace",
+                      "mapping": ["atomistic", "united-atom", "heavy-atom", "core-beta"],
+                      "barrier_kcal_mol": [None, 16.0, 12.0, 14.5], "transition_seen": [False, True, True, True],
+                      "lower_bound_kcal_mol": [19.0, None, None, None]})
+    t.to_csv(tmp_path / "tables/chirality_alanine.csv", index=False)
+    got = {c.finding: c for c in C.claim_barriers(tmp_path)}
+    assert got["5a"].verdict == C.PASS and got["5a"].value == pytest.approx(1.5)
+    assert got["5b"].verdict == C.PASS and got["5b"].value == pytest.approx(4.0)
+    assert got["5c"].verdict == C.PASS and got["5c"].value == 19.0
+    t["lower_bound_kcal_mol"] = [6.0, None, None, None]           # too short a run to decide
+    t.loc[2, "barrier_kcal_mol"] = 17.5                           # Heavy Atom too high, above United Atom
+    t.to_csv(tmp_path / "tables/chirality_alanine.csv", index=False)
+    got = {c.finding: c for c in C.claim_barriers(tmp_path)}
+    assert got["5a"].verdict == C.FAIL and got["5b"].verdict == C.FAIL and got["5c"].verdict == C.NED
