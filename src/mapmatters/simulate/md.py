@@ -62,7 +62,7 @@ MD_DEFAULTS: dict[str, Any] = {
     "n_frames": 2000,           # frames per chain, 1000 ps (derived: see loop_config)
     "frames_per_chunk": 20,     # frames between disk writes / overflow checks
     "capacity_margin": 1.5,     # neighbour slots = margin * edges at (re)allocation
-    "skin": 0.0,                # nm; not read by the loop: the System's neighbour list carries it
+    "skin": 0.0,                # nm; MLP runs build their System with it (mlp.simulation)
     "blowup_kT": 50.0,          # kJ/mol: blow-up guard (not the stability criterion)
     "max_realloc": 20,
 }
@@ -78,7 +78,7 @@ def md_config(config: dict | None = None, **overrides) -> dict:
 def loop_config(md: dict) -> dict:
     """The engine config of a config MD block (``classical|mlp.<system>.md``: ``length_ps``,
     ``dt_ps``, ``frame_every_ps``, ``temperature_K``, ``friction_per_ps``, optional
-    ``frames_per_chunk``; ``n_runs`` is not the engine's): the same names, plus the loop counts
+    ``frames_per_chunk`` and ``skin``; ``n_runs`` is not the engine's): the same names, plus the loop counts
     ``steps_per_frame = frame_every_ps / dt_ps`` and ``n_frames = length_ps / frame_every_ps``,
     which must come out whole. The one place these counts are derived."""
     spf = md["frame_every_ps"] / md["dt_ps"]
@@ -89,7 +89,8 @@ def loop_config(md: dict) -> dict:
     return md_config({"ensemble": "nvt", "temperature_K": float(md["temperature_K"]),
                       "dt_ps": float(md["dt_ps"]), "friction_per_ps": float(md["friction_per_ps"]),
                       "steps_per_frame": int(round(spf)), "n_frames": int(round(n_frames)),
-                      "frames_per_chunk": int(md.get("frames_per_chunk", MD_DEFAULTS["frames_per_chunk"]))})
+                      "frames_per_chunk": int(md.get("frames_per_chunk", MD_DEFAULTS["frames_per_chunk"])),
+                      "skin": float(md.get("skin", MD_DEFAULTS["skin"]))})
 
 
 def frame_every_ps(cfg: dict) -> float:
