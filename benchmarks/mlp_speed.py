@@ -2,7 +2,7 @@
 """Old vs new path of MLP training and JAX-MD, same model and data, as ratios.
 
     PYTHONPATH=src .venv/bin/python benchmarks/mlp_speed.py \
-        --dataset results/ci/hexane/cg/three-site.h5 [--size default] [--flags "" legacy]
+        --dataset results/ci/hexane/cg/three-site.h5 [--size default] [--flags legacy default]
 
 Paths (same model config, same initial parameters, same frames):
 
@@ -15,10 +15,11 @@ Paths (same model config, same initial parameters, same frames):
   r_cut for the model. Steps/s from ``mapmatters.simulate.md.run`` (compiled chunks only).
 
 Each XLA flag set (``--flags``; ``legacy`` = the old config default
-``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``, ``""`` = XLA's
-defaults) runs in its own subprocess (flags must be set before jax is imported); threads 1 as
-in the workflow. Prints the machine, the load average (a warning above 0.5 per core) and a
-table with ratios new/old; ratios against the first flag set's old path too.
+``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``; ``fusion-off`` =
+the first alone; ``default`` = XLA's defaults) runs in its own subprocess (flags must be set
+before jax is imported); threads 1 as in the workflow. Prints the machine, the load average
+(a warning above 0.5 per core) and a table with ratios new/old; ratios against the first flag
+set's old path too.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LEGACY = "--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false"
+#: names for flag sets on the command line (argparse cannot take values starting with --)
+FLAG_SETS = {"legacy": LEGACY, "fusion-off": "--xla_cpu_use_fusion_emitters=false",
+             "default": ""}
 
 
 def machine() -> dict:
@@ -123,7 +127,8 @@ def main(argv=None):
     ap.add_argument("--skin", type=float, default=0.1, help="nm, new MD path")
     ap.add_argument("--md-steps", type=int, default=100, help="steps per timed chunk")
     ap.add_argument("--md-chunks", type=int, default=2, help="timed chunks")
-    ap.add_argument("--flags", nargs="+", default=["legacy", ""])
+    ap.add_argument("--flags", nargs="+", default=["legacy", "default"],
+                    help="flag sets: " + ", ".join(FLAG_SETS))
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--xla", default="", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -135,8 +140,8 @@ def main(argv=None):
     print(f"# {m['cpu']}, {m['cores']} cores; {load_note()}", flush=True)
     rows = []
     for fl in a.flags:
-        xla = LEGACY if fl == "legacy" else fl
-        args = [sys.executable, __file__, "--worker", "--xla", xla] + \
+        xla = FLAG_SETS.get(fl, fl)
+        args = [sys.executable, __file__, "--worker", f"--xla={xla}"] + \
             [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags")
              for x in (f"--{k.replace('_', '-')}", str(v))]
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
@@ -147,7 +152,7 @@ def main(argv=None):
             print(p.stdout[-2000:], p.stderr[-4000:])
             raise SystemExit(f"worker with flags {xla!r} failed")
         r = json.loads(line[0][7:])
-        r["flags"] = fl or "(XLA defaults)"
+        r["flags"] = fl
         rows.append(r)
         print(f"# flags {r['flags']}: done, load {r['load']:.2f}", flush=True)
     r0 = rows[0]

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import os
 
+#: flags XLA no longer supports; dropped from ``xla_flags`` (older configs still carry them)
+UNSUPPORTED = ("--xla_cpu_use_thunk_runtime",)
+
 
 def configure(xla_flags: str | None = None, threads: int | None = None) -> str:
     """Set ``XLA_FLAGS`` for this process; returns the resulting value. Idempotent."""
     if "jax" in __import__("sys").modules:
         raise RuntimeError("mapmatters.mlp.runtime.configure must be called before jax is imported")
     flags = os.environ.get("XLA_FLAGS", "").split()
-    want = (xla_flags or "").split()
+    # jax >= 0.10 no longer supports the thunk-runtime switch (XLA warns and ignores it)
+    want = [f for f in (xla_flags or "").split() if not f.startswith(UNSUPPORTED)]
     if threads == 1:
         want += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
     for f in want:
