@@ -143,3 +143,18 @@ def test_config_validation():
     cfg = M.model_config()
     assert cfg["correlation"] == 2 and cfg["num_layers"] == 2 and cfg["num_rbf"] == 8
     assert cfg["hidden_irreps"] == "32x0e + 32x1o" and cfg["readout_irreps"] == "16x0e"
+
+
+def test_runtime_drops_unsupported_xla_flag():
+    """``--xla_cpu_use_thunk_runtime`` (no longer supported by XLA) is dropped from the flags."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from mapmatters.mlp import runtime; print(runtime.configure("
+            "'--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false', 1))")
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.split()
+    assert "--xla_cpu_use_fusion_emitters=false" in out
+    assert not any(f.startswith("--xla_cpu_use_thunk_runtime") for f in out)

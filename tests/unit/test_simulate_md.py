@@ -125,6 +125,7 @@ def test_loop_config_derives_counts_and_refuses_bad_multiples():
     assert s["temperature_K"] == 300.0 and s["dt_ps"] == 0.002 and s["friction_per_ps"] == 100.0
     assert set(s) == set(MD_DEFAULTS) and frame_every_ps(s) == 0.5
     assert loop_config({k: v for k, v in md.items() if k != "frames_per_chunk"})["frames_per_chunk"] == 20
+    assert s["skin"] == 0.0 and loop_config({**md, "skin": 0.1})["skin"] == 0.1
     with pytest.raises(ValueError, match="multiple of dt_ps"):
         loop_config({**md, "frame_every_ps": 0.501})
     with pytest.raises(ValueError, match="divide length_ps"):
@@ -170,3 +171,71 @@ def test_mace_system_runs_vmapped_chains(tmp_path):
                {"n_frames": 4, "frames_per_chunk": 2, "steps_per_frame": 10},
                seeds=[0, 1], log=lambda m: None)
     assert s["n_frames"] == 4 and np.isfinite(s["mean_kT"])
+
+
+def _mace_system(skin=0.0):
+    import jax
+
+    from mapmatters.mlp import model as M
+    from mapmatters.simulate import md
+
+    _, d = _system()
+    m = M.build({"num_layers": 1, "correlation": 1, "hidden_irreps": "4x0e + 4x1o",
+                 "max_ell": 1, "radial_mlp_hidden": [8]}, d["species"], d["box"])
+    nb = m.neighbor_fn().allocate(jax.numpy.asarray(d["R"][0]))
+    params = m.init(jax.random.PRNGKey(0), d["R"][0], nb)
+    params = jax.tree.map(lambda x: 1e-3 * x, params)
+    return md.system_from_model(m, params, d["masses"], skin=skin), m, params, d
+
+
+def test_skin_list_gives_the_same_trajectory(tmp_path):
+    """A neighbour list with a skin (rebuilt only when a bead has moved skin/2, cut down to
+    r_cut for the model) gives the trajectory of the list rebuilt every step."""
+    from mapmatters.mlp import compat
+
+    ok, why = compat.stack_available()
+    if not ok:
+        pytest.skip(why)
+    from mapmatters.simulate import md
+
+    cfg = {"n_frames": 4, "frames_per_chunk": 2, "steps_per_frame": 10}
+    out = {}
+    for skin in (0.0, 0.1):
+        system, *_ , d = _mace_system(skin)
+        s = md.run(system, d["R"][:2], tmp_path / f"s{skin}.h5", cfg, seeds=[0, 1],
+                   log=lambda m: None)
+        assert s["reallocations"] == 0
+        with h5py.File(tmp_path / f"s{skin}.h5") as f:
+            out[skin] = {k: f[k][()] for k in ("positions", "epot", "kT")}
+    # positions are wrapped into the box: compare minimum-image differences
+    side = np.asarray(d["box"], np.float32)
+    dpos = out[0.1]["positions"] - out[0.0]["positions"]
+    dpos -= side * np.round(dpos / side)
+    assert np.max(np.abs(dpos)) < 1e-4
+    np.testing.assert_allclose(out[0.1]["epot"], out[0.0]["epot"], rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(out[0.1]["kT"], out[0.0]["kT"], rtol=1e-4)
+
+
+def test_model_ignores_pairs_beyond_cutoff():
+    """Energies and forces from a list built with a skin (pairs out to r_cut + skin) equal
+    those from the list without skin: the graph masks pairs by the true cut-off."""
+    from mapmatters.mlp import compat
+
+    ok, why = compat.stack_available()
+    if not ok:
+        pytest.skip(why)
+    import jax
+    import jax.numpy as jnp
+
+    _, m, params, d = _mace_system()
+    efn = m.energy_fn_template(jax.tree.map(lambda x: 1e3 * x, params))
+    R = jnp.asarray(d["R"][3])
+    nb0 = m.neighbor_fn().allocate(R)
+    nb1 = m.neighbor_fn(skin=0.15).allocate(R)
+    assert int(np.sum(np.asarray(nb1.idx[0]) < R.shape[0])) > \
+        int(np.sum(np.asarray(nb0.idx[0]) < R.shape[0]))
+    e0, f0 = jax.value_and_grad(lambda r: efn(r, neighbor=nb0))(R)
+    e1, f1 = jax.value_and_grad(lambda r: efn(r, neighbor=nb1))(R)
+    np.testing.assert_allclose(float(e1), float(e0), rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(f1), np.asarray(f0), rtol=1e-4,
+                               atol=1e-4 * float(np.max(np.abs(f0))))

@@ -160,13 +160,27 @@ def _displacement(box):
     return free if box is None else periodic
 
 
-def _graph(R, idx, atomic_numbers, box, displ):
-    """mlip Graph of one configuration from a jax-md sparse neighbour list index (2, E)."""
+def _graph(R, idx, atomic_numbers, box, displ, r_cut=None):
+    """mlip Graph of one configuration from a jax-md sparse neighbour list index (2, E).
+
+    With ``r_cut`` (nm), edges at or beyond the cut-off are turned into padding edges (both
+    ends the padding node N): a list built with a skin (MD) holds pairs out to r_cut + skin,
+    and the model must see exactly the pairs within r_cut, as with a list without skin.
+    """
     import jax
     import jax.numpy as jnp
     from mlip.graph import EdgeOrdering, Graph, GraphEdges, GraphGlobals, GraphNodes
 
     n = R.shape[0]
+    if r_cut is not None:
+        # the same test as jax-md's list (squared minimum-image distance < r_cut^2, in nm)
+        real = idx[0] < n
+        s, r = jnp.where(real, idx[0], 0), jnp.where(real, idx[1], 0)
+        d = jax.lax.stop_gradient(R[s] - R[r])
+        if box is not None:
+            d = jax_minimum_image(d, jnp.asarray(box, R.dtype))
+        keep = real & (jnp.sum(d * d, axis=-1) < jnp.asarray(r_cut * r_cut, R.dtype))
+        idx = jnp.where(keep[None, :], idx, n)
     positions = jnp.concatenate([R, jnp.zeros((1, 3), R.dtype)], axis=0)
     z = jnp.concatenate([atomic_numbers, jnp.zeros((1,), atomic_numbers.dtype)])
     if box is None:
@@ -218,12 +232,15 @@ class EnergyModel:
     def r_cut(self) -> float:
         return float(self.config["r_cut"])
 
-    def graph(self, R, neighbor, box=None):
+    def graph(self, R, neighbor, box=None, idx=None):
+        """The mlip graph at R from a jax-md sparse list ``neighbor`` or, if given, from its
+        edge index ``idx`` (2, E) alone (precomputed lists of fixed training frames)."""
         b = self.box if box is None else box
         if self.box is not None and box is not None and np.ndim(box) == 2:
             import jax.numpy as jnp
             b = jnp.diagonal(box)
-        return _graph(R, neighbor.idx, self._z, None if self.box is None else b, self._displ)
+        return _graph(R, neighbor.idx if idx is None else idx, self._z,
+                      None if self.box is None else b, self._displ, self.r_cut)
 
     def init(self, key, R, neighbor):
         """Random parameters (flax variables dict) for example positions (jit-compiled: the
@@ -238,8 +255,10 @@ class EnergyModel:
         module = self.module
         scale = float(self.config.get("energy_scale") or 1.0)
 
-        def energy_fn(R, neighbor=None, box=None, **unused):
-            g = self.graph(R, neighbor, box)
+        def energy_fn(R, neighbor=None, box=None, nbr_idx=None, **unused):
+            # nbr_idx: a precomputed edge index (2, E) of this frame (training batches carry
+            # it); the list in ``neighbor`` is then not used, and XLA drops its update
+            g = self.graph(R, neighbor, box, idx=nbr_idx)
             out = module.apply(params, g)
             e = out.nodes.features["energy"]
             return scale * e[: R.shape[0]].sum()

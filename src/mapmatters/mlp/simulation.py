@@ -28,10 +28,11 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     params, mcfg, extra = load_params(params_pkl)
     data = load_frames(dataset, max_frames=1)
     model = build(mcfg, data["species"], data["box"])
-    system = MD.system_from_model(model, params, data["masses"])
+    cfg = MD.loop_config(md)
+    # skin > 0: the list is rebuilt only when a bead has moved skin/2 (mapmatters.simulate.md)
+    system = MD.system_from_model(model, params, data["masses"], skin=cfg["skin"])
     R0, frames = start_positions(dataset, int(md["n_runs"]))
     seeds = [int(seed) * 1000 + k for k in range(len(R0))]
-    cfg = MD.loop_config(md)
     # the loop writes (and resumes) in a work folder that is not a rule output, so a killed job's
     # chunks survive Snakemake's clean-up of incomplete outputs; the finished file is moved in place
     work = Path(out_h5).parent / "work"

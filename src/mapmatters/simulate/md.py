@@ -62,7 +62,7 @@ MD_DEFAULTS: dict[str, Any] = {
     "n_frames": 2000,           # frames per chain, 1000 ps (derived: see loop_config)
     "frames_per_chunk": 20,     # frames between disk writes / overflow checks
     "capacity_margin": 1.5,     # neighbour slots = margin * edges at (re)allocation
-    "skin": 0.0,                # nm; >0 reuses lists (single chain), but adds edges to the model
+    "skin": 0.0,                # nm; MLP runs build their System with it (mlp.simulation)
     "blowup_kT": 50.0,          # kJ/mol: blow-up guard (not the stability criterion)
     "max_realloc": 20,
 }
@@ -78,7 +78,7 @@ def md_config(config: dict | None = None, **overrides) -> dict:
 def loop_config(md: dict) -> dict:
     """The engine config of a config MD block (``classical|mlp.<system>.md``: ``length_ps``,
     ``dt_ps``, ``frame_every_ps``, ``temperature_K``, ``friction_per_ps``, optional
-    ``frames_per_chunk``; ``n_runs`` is not the engine's): the same names, plus the loop counts
+    ``frames_per_chunk`` and ``skin``; ``n_runs`` is not the engine's): the same names, plus the loop counts
     ``steps_per_frame = frame_every_ps / dt_ps`` and ``n_frames = length_ps / frame_every_ps``,
     which must come out whole. The one place these counts are derived."""
     spf = md["frame_every_ps"] / md["dt_ps"]
@@ -89,7 +89,8 @@ def loop_config(md: dict) -> dict:
     return md_config({"ensemble": "nvt", "temperature_K": float(md["temperature_K"]),
                       "dt_ps": float(md["dt_ps"]), "friction_per_ps": float(md["friction_per_ps"]),
                       "steps_per_frame": int(round(spf)), "n_frames": int(round(n_frames)),
-                      "frames_per_chunk": int(md.get("frames_per_chunk", MD_DEFAULTS["frames_per_chunk"]))})
+                      "frames_per_chunk": int(md.get("frames_per_chunk", MD_DEFAULTS["frames_per_chunk"])),
+                      "skin": float(md.get("skin", MD_DEFAULTS["skin"]))})
 
 
 def frame_every_ps(cfg: dict) -> float:
@@ -105,6 +106,8 @@ class System:
     neighbor_fn: Any               # jax-md sparse (or dense) neighbour-list function
     masses: np.ndarray             # (N,) amu
     box: np.ndarray | None         # (3,) orthorhombic side, nm; None = free space
+    skin: float = 0.0              # nm; the neighbor_fn's dr_threshold (0: rebuilt every step)
+    r_cut: float | None = None     # nm; with a skin, the list the energy sees is cut here
 
 
 def system_from_model(model, params, masses, capacity_multiplier: float = 1.0,
@@ -115,7 +118,8 @@ def system_from_model(model, params, masses, capacity_multiplier: float = 1.0,
     params = jax.tree.map(jax.numpy.asarray, params)
     return System(energy_fn=model.energy_fn_template(params),
                   neighbor_fn=model.neighbor_fn(capacity_multiplier=capacity_multiplier, skin=skin),
-                  masses=np.asarray(masses, np.float64), box=model.box)
+                  masses=np.asarray(masses, np.float64), box=model.box, skin=float(skin),
+                  r_cut=model.r_cut)
 
 
 def _shift(box):
@@ -123,14 +127,28 @@ def _shift(box):
     return jax_space(box)[1]
 
 
-def _edges_needed(system: System, R) -> int:
-    """Edges of each chain at positions R (C, N, 3); max over chains that are finite."""
+def _compacts(system: System) -> bool:
+    """Whether the loop cuts the skin list down to ``r_cut`` before the energy sees it."""
+    return bool(system.skin and system.skin > 0 and system.r_cut)
+
+
+def _edges_needed(system: System, R, within_cut: bool = False) -> int:
+    """Edges of each chain at positions R (C, N, 3); max over chains that are finite.
+    ``within_cut``: count only pairs closer than ``system.r_cut`` (the compacted list)."""
     counts = []
     for r in np.asarray(R):
         if not np.all(np.isfinite(r)):
             continue
         nb = system.neighbor_fn.allocate(r)
-        counts.append(int(np.sum(np.asarray(nb.idx[0]) < r.shape[0])))
+        idx = np.asarray(nb.idx)
+        idx = idx[:, idx[0] < r.shape[0]]
+        if within_cut:
+            d = r[idx[0]] - r[idx[1]]
+            if system.box is not None:
+                side = np.asarray(system.box, np.float32)
+                d = d - side * np.round(d / side)
+            idx = idx[:, np.sum(d * d, axis=-1) < system.r_cut ** 2]
+        counts.append(idx.shape[1])
     return max(counts) if counts else 1
 
 
@@ -141,8 +159,16 @@ def _alloc_batched(system: System, R, capacity: int):
 
     R = jnp.asarray(R)
     tmpl = system.neighbor_fn.allocate(R[0])
-    tmpl = replace(tmpl, max_occupancy=int(capacity))
-    return jax.vmap(lambda r: tmpl.update(r))(R)
+    cap, n = int(capacity), R.shape[1]
+    idx = tmpl.idx[:, :cap]
+    idx = jnp.concatenate([idx, jnp.full((2, cap - idx.shape[1]), n, idx.dtype)], axis=1)
+    tmpl = replace(tmpl, max_occupancy=cap, idx=idx)
+    if not system.skin:
+        return jax.vmap(lambda r: tmpl.update(r))(R)
+    # with a skin, jax-md's update keeps a list whose beads moved less than skin/2: a
+    # reference position one skin away (bead 0) makes every chain's list be built at r
+    kick = jnp.zeros((n, 3), R.dtype).at[0, 0].set(system.skin)
+    return jax.vmap(lambda r: replace(tmpl, reference_position=r + kick).update(r))(R)
 
 
 class Simulation:
@@ -170,29 +196,76 @@ class Simulation:
         n = len(system.masses)
         spf = int(cfg["steps_per_frame"])
         fpc = int(cfg["frames_per_chunk"])
+        # the chains are vmapped step by step (not the whole chunk), so that the skin test
+        # below can skip the rebuild for all chains at once
+        v_apply = jax.vmap(lambda s, nb: apply(s, neighbor=nb))
+        v_update = jax.vmap(lambda r, nb: nb.update(r))
+        v_efn = jax.vmap(lambda r, nb: efn(r, neighbor=nb))
+        skin = float(getattr(system, "skin", 0.0) or 0.0)
+        if skin > 0:
+            # jax-md's update with a skin keeps the list until a bead has moved skin/2 since
+            # it was built, through a lax.cond; under vmap that cond becomes a select and the
+            # list is rebuilt every step anyway. The same test is made here over all chains
+            # (one cond outside the vmap): when no chain needs a new list the rebuild is
+            # skipped; otherwise jax-md's own per-chain update runs (its select keeps the
+            # lists of the chains that have not moved enough). The model masks pairs beyond
+            # its cut-off (mapmatters.mlp.model._graph), so energies are those without skin.
+            disp = jax_space(system.box)[0]
+            thr = (skin / 2.0) ** 2
 
-        def one_frame(carry, _):
-            def body(i, c):
-                state, nbrs, ovf = c
-                nbrs = nbrs.update(state.position)
-                ovf = ovf | (nbrs.did_buffer_overflow != 0)
-                state = apply(state, neighbor=nbrs)
-                return state, nbrs, ovf
-            state, nbrs, ovf = jax.lax.fori_loop(0, spf, body, carry)
-            p = state.momentum
-            ekin = 0.5 * jnp.sum(p * p / mass)
-            nbrs_now = nbrs.update(state.position)
-            epot = efn(state.position, neighbor=nbrs_now)
-            rec = {"positions": state.position, "kT": 2.0 * ekin / (3 * n),
-                   "ekin": ekin, "epot": epot}
-            return (state, nbrs, ovf | (nbrs_now.did_buffer_overflow != 0)), rec
+            def moved(r, ref):
+                d = jax.vmap(disp)(r, ref)
+                return jnp.any(jnp.sum(d * d, axis=-1) > thr)
 
-        def chunk(state, nbrs):
-            ovf = jnp.zeros((), bool)
+            def refresh(R, nbrs):
+                need = jnp.any(jax.vmap(moved)(R, nbrs.reference_position))
+                return jax.lax.cond(need, lambda nb: v_update(R, nb), lambda nb: nb, nbrs)
+        else:
+            refresh = v_update
+
+        def for_energy(R, nbrs, cap_cut):
+            """The list the energy sees, and its overflow flag. With a skin and ``r_cut`` the
+            pairs closer than r_cut are moved (in order, so still sorted by sender) into
+            ``cap_cut`` slots: the model then does the work of a list without skin."""
+            if not cap_cut:
+                return nbrs, nbrs.did_buffer_overflow != 0
+            disp = jax_space(system.box)[0]
+            rc2 = float(system.r_cut) ** 2
+
+            def one(r, nb):
+                idx = nb.idx
+                real = idx[0] < n
+                a, b = jnp.where(real, idx[0], 0), jnp.where(real, idx[1], 0)
+                d = jax.vmap(disp)(r[a], r[b])
+                keep = real & (jnp.sum(d * d, axis=-1) < rc2)
+                slot = jnp.where(keep, jnp.cumsum(keep) - 1, cap_cut)
+                cut = jnp.full((2, cap_cut), n, idx.dtype).at[:, slot].set(idx, mode="drop")
+                return replace(nb, idx=cut), (nb.did_buffer_overflow != 0) | (keep.sum() > cap_cut)
+            return jax.vmap(one)(R, nbrs)
+
+        def chunk(state, nbrs, cap_cut):
+            def one_frame(carry, _):
+                def body(i, c):
+                    state, nbrs, ovf = c
+                    nbrs = refresh(state.position, nbrs)
+                    nb_e, o = for_energy(state.position, nbrs, cap_cut)
+                    state = v_apply(state, nb_e)
+                    return state, nbrs, ovf | o
+                state, nbrs, ovf = jax.lax.fori_loop(0, spf, body, carry)
+                p = state.momentum
+                ekin = 0.5 * jnp.sum(p * p / mass, axis=(-2, -1))
+                nbrs_now = refresh(state.position, nbrs)
+                nb_e, o = for_energy(state.position, nbrs_now, cap_cut)
+                epot = v_efn(state.position, nb_e)
+                rec = {"positions": state.position, "kT": 2.0 * ekin / (3 * n),
+                       "ekin": ekin, "epot": epot}
+                return (state, nbrs, ovf | o), rec
+
+            ovf = jnp.zeros(state.position.shape[:1], bool)
             (state, nbrs, ovf), rec = jax.lax.scan(one_frame, (state, nbrs, ovf), None, length=fpc)
-            return state, nbrs, ovf, rec
+            return state, nbrs, ovf, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), rec)
 
-        self._chunk = jax.jit(jax.vmap(chunk))
+        self._chunk = jax.jit(chunk, static_argnums=2)
         self._init_v = jax.jit(jax.vmap(self._init))
         self._epot0 = jax.jit(jax.vmap(lambda R, nb: efn(R, neighbor=nb.update(R))))
 
@@ -244,6 +317,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             raise ValueError(f"{state_path}: written with another MD config; delete it to restart")
         done = int(ck.pop("n_frames_done"))
         capacity = int(ck.pop("capacity"))
+        cap_cut = int(ck.pop("capacity_cut", 0))
         nbrs = _alloc_batched(system, ck["position"], capacity)
         tmpl = sim._init_v(jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds)),
                            jnp.asarray(ck["position"]), nbrs)
@@ -255,6 +329,8 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     else:
         if capacity is None:
             capacity = int(np.ceil(_edges_needed(system, R0) * cfg["capacity_margin"]))
+        cap_cut = int(np.ceil(_edges_needed(system, R0, True) * cfg["capacity_margin"])) \
+            if _compacts(system) else 0
         nbrs = _alloc_batched(system, R0, capacity)
         keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
         state = sim._init_v(keys, jnp.asarray(R0), nbrs)
@@ -289,7 +365,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     try:
         while done < cfg["n_frames"]:
             t0 = time.perf_counter()
-            new_state, new_nbrs, ovf, rec = sim._chunk(state, nbrs)
+            new_state, new_nbrs, ovf, rec = sim._chunk(state, nbrs, cap_cut)
             rec = jax.tree.map(np.asarray, rec)   # (C, fpc, ...)
             ovf = np.asarray(ovf)
             dt = time.perf_counter() - t0
@@ -307,6 +383,11 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
                 edges = _edges_needed(system, pos[~dead] if np.any(~dead) else pos)
                 capacity = max(int(np.ceil(edges * cfg["capacity_margin"])),
                                int(np.ceil(capacity * 1.25)))
+                if cap_cut:
+                    live = pos[~dead] if np.any(~dead) else pos
+                    cap_cut = max(int(np.ceil(_edges_needed(system, live, True)
+                                              * cfg["capacity_margin"])),
+                                  int(np.ceil(cap_cut * 1.25)))
                 say(f"[md] neighbour list overflow in chunk at frame {done} "
                     f"(chains {np.flatnonzero(need).tolist()}): capacity -> {capacity}, redo chunk")
                 nbrs = _alloc_batched(system, pos, capacity)
@@ -329,7 +410,8 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             state, nbrs = new_state, new_nbrs
             done = n0 + take
             ck = _state_to_np(state)
-            ck.update(n_frames_done=done, capacity=capacity, config=json.dumps(cfg, sort_keys=True))
+            ck.update(n_frames_done=done, capacity=capacity, capacity_cut=cap_cut,
+                      config=json.dumps(cfg, sort_keys=True))
             tmp = Path(str(state_path) + ".tmp.npz")
             np.savez(tmp, **ck)
             os.replace(tmp, state_path)

@@ -1,0 +1,180 @@
+#!/usr/bin/env python
+"""Old vs new path of MLP training and JAX-MD, same model and data, as ratios.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/mlp_speed.py \
+        --dataset results/ci/hexane/cg/three-site.h5 [--size default] [--flags legacy default]
+
+Paths (same model config, same initial parameters, same frames):
+
+- training, old: chemtrain ForceMatching with the neighbour list rebuilt inside every step
+  (capacity = max edges x ``capacity_margin`` 1.2); new: edge indices precomputed once per
+  frame (exact capacity), ``mapmatters.mlp.train.Setup(precompute_neighbors=True)``.
+  Frames/s over a whole epoch after a compiling one (chemtrain's loop, validation included).
+- MD, old: ``--chains`` vmapped Langevin chains, list rebuilt every step; new: skin
+  ``--skin`` nm, rebuilt only when some bead of some chain has moved skin/2, cut down to
+  r_cut for the model. Steps/s from ``mapmatters.simulate.md.run`` (compiled chunks only).
+
+Each XLA flag set (``--flags``; ``legacy`` = the old config default
+``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``; ``fusion-off`` =
+the first alone; ``default`` = XLA's defaults) runs in its own subprocess (flags must be set
+before jax is imported); threads 1 as in the workflow. Prints the machine, the load average
+(a warning above 0.5 per core) and a table with ratios new/old; ratios against the first flag
+set's old path too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+LEGACY = "--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false"
+#: names for flag sets on the command line (argparse cannot take values starting with --)
+FLAG_SETS = {"legacy": LEGACY, "fusion-off": "--xla_cpu_use_fusion_emitters=false",
+             "default": ""}
+
+
+def machine() -> dict:
+    cpu = "unknown CPU"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name"):
+                cpu = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count()}
+
+
+def load_note() -> str:
+    la = os.getloadavg()[0]
+    per = la / (os.cpu_count() or 1)
+    warn = " WARNING: load above 0.5 per core, timings are shared with other work" \
+        if per > 0.5 else ""
+    return f"load average {la:.2f} ({per:.2f} per core){warn}"
+
+
+def _worker(a) -> dict:
+    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(HERE))
+    from mapmatters.mlp import runtime
+    runtime.configure(a.xla, 1)
+    import contextlib
+    import io
+
+    from profile_mlp import DEFAULT_MODEL, PAPER_MODEL
+
+    from mapmatters.mlp import neighbors as NB
+    from mapmatters.mlp.train import Setup, _optimizer, _trainer_class, load_frames, train_config
+    from mapmatters.simulate import md as MD
+
+    data = load_frames(a.dataset)
+    R = data["R"]
+    r_cut = NB.r_cut_for_n_avg(R[:20], data["box"], a.n_avg)
+    mcfg = dict(DEFAULT_MODEL if a.size == "default" else PAPER_MODEL, r_cut=r_cut)
+    cfg = train_config({"batch_size": a.batch, "epochs": 1, "val_fraction": 0.1,
+                        "test_fraction": 0.0, "max_frames": a.epoch_frames})
+    sub = {k: (v[:a.epoch_frames] if k in ("R", "F") else v) for k, v in data.items()}
+    res = {"r_cut": r_cut, "beads": int(R.shape[1]), "xla": a.xla}
+    su = {}
+    for path, pre in (("old", False), ("new", True)):
+        su[path] = s = Setup(sub, mcfg, cfg, log=lambda m: None, precompute_neighbors=pre)
+        n_train = len(s.splits["training"]["R"])
+        spe = n_train // a.batch
+        opt, _ = _optimizer(cfg, spe)
+        with tempfile.TemporaryDirectory() as tmp:
+            tr = _trainer_class()(s.init_params, opt, s.model.energy_fn_template, s.nbrs,
+                                  batch_per_device=a.batch, batch_cache=1, log_file=None,
+                                  checkpoint_path=tmp, full_checkpoint=False)
+            tr.set_arrays(s.splits, a.batch, 1)
+            with contextlib.redirect_stdout(io.StringIO()):
+                tr.train(1)
+                t0 = time.perf_counter()
+                tr.train(a.epochs)
+                dt = time.perf_counter() - t0
+        res[f"train_{path}"] = a.epochs * spe * a.batch / dt
+        res[f"capacity_{path}"] = s.capacity
+        res[f"train_loss_{path}"] = float(tr.train_losses[-1])
+    s = su["new"]
+    mdcfg = {"n_frames": 2 + a.md_chunks * 2, "frames_per_chunk": 2,
+             "steps_per_frame": a.md_steps // 2}
+    for path, skin in (("old", 0.0), ("new", a.skin)):
+        system = MD.system_from_model(s.model, s.init_params, data["masses"], skin=skin)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = MD.run(system, R[:a.chains], Path(tmp) / "md.h5", mdcfg, seeds=range(a.chains),
+                         log=lambda m: None)
+        res[f"md_{path}"] = out["speed"]["steps_per_s"]
+        res[f"md_blown_up_{path}"] = out["blowup"]["n_blown_up"]
+    res["load"] = os.getloadavg()[0]
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", default=str(ROOT / "results/ci/hexane/cg/three-site.h5"))
+    ap.add_argument("--size", choices=["default", "paper"], default="default")
+    ap.add_argument("--n-avg", type=float, default=20.0)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--epoch-frames", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=1, help="timed epochs")
+    ap.add_argument("--chains", type=int, default=3)
+    ap.add_argument("--skin", type=float, default=0.1, help="nm, new MD path")
+    ap.add_argument("--md-steps", type=int, default=100, help="steps per timed chunk")
+    ap.add_argument("--md-chunks", type=int, default=2, help="timed chunks")
+    ap.add_argument("--flags", nargs="+", default=["legacy", "default"],
+                    help="flag sets: " + ", ".join(FLAG_SETS))
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--xla", default="", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        print("RESULT " + json.dumps(_worker(a)), flush=True)
+        return 0
+
+    m = machine()
+    print(f"# {m['cpu']}, {m['cores']} cores; {load_note()}", flush=True)
+    rows = []
+    for fl in a.flags:
+        xla = FLAG_SETS.get(fl, fl)
+        args = [sys.executable, __file__, "--worker", f"--xla={xla}"] + \
+            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags")
+             for x in (f"--{k.replace('_', '-')}", str(v))]
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        env.pop("XLA_FLAGS", None)
+        p = subprocess.run(args, capture_output=True, text=True, env=env)
+        line = [x for x in p.stdout.splitlines() if x.startswith("RESULT ")]
+        if p.returncode or not line:
+            print(p.stdout[-2000:], p.stderr[-4000:])
+            raise SystemExit(f"worker with flags {xla!r} failed")
+        r = json.loads(line[0][7:])
+        r["flags"] = fl
+        rows.append(r)
+        print(f"# flags {r['flags']}: done, load {r['load']:.2f}", flush=True)
+    r0 = rows[0]
+    print(f"# {a.size} MACE, {r0['beads']} beads, r_cut {r0['r_cut']} nm, batch {a.batch}, "
+          f"{a.chains} MD chains, skin {a.skin} nm, threads 1")
+    print(f"{'XLA flags':24s} {'train old':>10s} {'train new':>10s} {'ratio':>6s} "
+          f"{'MD old':>8s} {'MD new':>8s} {'ratio':>6s}  (frames/s, steps/s)")
+    for r in rows:
+        print(f"{r['flags'][:24]:24s} {r['train_old']:10.2f} {r['train_new']:10.2f} "
+              f"{r['train_new'] / r['train_old']:6.2f} {r['md_old']:8.2f} {r['md_new']:8.2f} "
+              f"{r['md_new'] / r['md_old']:6.2f}")
+    last = rows[-1]
+    print(f"# new path with flags {last['flags']!r} vs old path with flags {r0['flags']!r}: "
+          f"training x{last['train_new'] / r0['train_old']:.2f}, "
+          f"MD x{last['md_new'] / r0['md_old']:.2f}")
+    print(f"# capacities old/new (training): {r0['capacity_old']}/{r0['capacity_new']}; "
+          f"last train loss old/new {r0['train_loss_old']:.4f}/{r0['train_loss_new']:.4f}")
+    print(f"# MD chains blown up (random weights; a blown-up chain would skew the timing) "
+          f"old/new: {r0['md_blown_up_old']}/{r0['md_blown_up_new']}")
+    print(f"# {load_note()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
