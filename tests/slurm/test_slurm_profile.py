@@ -50,6 +50,7 @@ def test_ci_preset_runs_through_slurm_profile(slurm_env, tmp_path):
             "--slurm-init-seconds-before-status-checks", "5", "--jobs", "4", "--retries", "1",
             # one chain of every stage (reference, mapping, VOTCA + LAMMPS, chemtrain + JAX-MD,
             # analyses) for one mapping: the SLURM path is the same for every system, mapping and model
+            f"{results}/ci/hexane/reference/summary.json",
             f"{results}/ci/hexane/classical/two-site/summary.json",
             f"{results}/ci/hexane/mlp/mace-nu1-L1-N20/two-site/summary.json"]
     out = open(tmp_path / "snakemake.out", "w")
