@@ -122,39 +122,37 @@ def load_study(config: dict) -> Study:
                                f"define it there or use one of {sorted(known)}.")
                 study.mlp += [(name, v, m) for m in maps]
     study.mlp = list(dict.fromkeys(study.mlp))
-    for name in systems:
-        decl = config.get("study", {}).get(name) or {}
-        for i, block in enumerate(decl.get("nve_scan", [])):
-            key = f"study.{name}.nve_scan[{i}]"
-            for m in _mappings(block["mappings"], systems[name], f"{key}.mappings"):
-                for v in block["variants"]:
-                    if not study.has_mlp(name, v, m):
-                        raise _err(f"'{key}' scans MLP variant '{v}' on mapping '{m}', which 'study.{name}.mlp' "
-                                   "does not compute.", key, f"add ({m}, {v}) to 'study.{name}.mlp' or drop it here.")
-                    study.nve.append((name, v, m))
-        if study.nve_models(name) and "nve_scan" not in config["mlp"][name]:
-            raise _err(f"'study.{name}.nve_scan' asks for NVE scans but 'mlp.{name}.nve_scan' (time steps, "
-                       "chains, length) is missing.", f"mlp.{name}.nve_scan",
-                       "add it (see the alanine block of config/config.yaml).")
-    study.nve = list(dict.fromkeys(study.nve))
-    for name in systems:
-        decl = config.get("study", {}).get(name) or {}
-        for i, block in enumerate(decl.get("metad", [])):
-            key = f"study.{name}.metad[{i}]"
-            for m in _mappings(block["mappings"], systems[name], f"{key}.mappings"):
-                for v in block["variants"]:
-                    if not study.has_mlp(name, v, m):
-                        raise _err(f"'{key}' runs metadynamics on MLP variant '{v}' of mapping '{m}', which "
-                                   f"'study.{name}.mlp' does not compute.", key,
-                                   f"add ({m}, {v}) to 'study.{name}.mlp' or drop it here.")
-                    study.metad.append((name, v, m))
-        if study.metad_models(name) and "metad" not in config["mlp"][name]:
-            raise _err(f"'study.{name}.metad' asks for chirality metadynamics but 'mlp.{name}.metad' (walkers, "
-                       "hills, length) is missing.", f"mlp.{name}.metad",
-                       "add it (see the alanine block of config/config.yaml).")
-    study.metad = list(dict.fromkeys(study.metad))
+    study.nve = _model_runs(study, "nve_scan", "scans MLP variant '{v}' on mapping '{m}'", "NVE scans",
+                            "time steps, chains, length")
+    study.metad = _model_runs(study, "metad", "runs metadynamics on MLP variant '{v}' of mapping '{m}'",
+                              "chirality metadynamics", "walkers, hills, length")
     _check_figures(study)
     return study
+
+
+def _model_runs(study: Study, key: str, phrase: str, what: str, settings: str) -> list[tuple[str, str, str]]:
+    """(system, variant, mapping) of the extra runs ``study.<system>.<key>`` declares on trained
+    models (the NVE scan, metadynamics; ``phrase`` names one in errors, with {v} and {m}): each
+    must be a model of ``study.<system>.mlp``, and
+    ``mlp.<system>.<key>`` must hold the run's settings."""
+    out = []
+    for name, system in study.systems.items():
+        decl = study.config.get("study", {}).get(name) or {}
+        mine = []
+        for i, block in enumerate(decl.get(key, [])):
+            where = f"study.{name}.{key}[{i}]"
+            for m in _mappings(block["mappings"], system, f"{where}.mappings"):
+                for v in block["variants"]:
+                    if not study.has_mlp(name, v, m):
+                        raise _err(f"'{where}' {phrase.format(v=v, m=m)}, which "
+                                   f"'study.{name}.mlp' does not compute.", where,
+                                   f"add ({m}, {v}) to 'study.{name}.mlp' or drop it here.")
+                    mine.append((name, v, m))
+        if mine and key not in study.config["mlp"][name]:
+            raise _err(f"'study.{name}.{key}' asks for {what} but 'mlp.{name}.{key}' ({settings}) is missing.",
+                       f"mlp.{name}.{key}", "add it (see the alanine block of config/config.yaml).")
+        out += mine
+    return list(dict.fromkeys(out))
 
 
 def _mappings(names, system: dict, key: str) -> list[str]:
