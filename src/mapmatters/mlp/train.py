@@ -204,6 +204,17 @@ def force_errors(pred, ref) -> dict:
 PRECOMPUTE_MAX_BYTES = 2 * 1024 ** 3
 
 
+def padded_batches(R, batch: int):
+    """Batches of ``batch`` frames of ``R`` (the last one padded with copies of its last frame, so
+    one compiled shape serves all) and the number of real frames in each."""
+    for s in range(0, len(R), batch):
+        chunk = R[s:s + batch]
+        n = len(chunk)
+        if n < batch:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - n, axis=0)])
+        yield chunk, n
+
+
 def precompute_edges(nbrs0, R, batch: int = 64) -> tuple[np.ndarray, bool]:
     """Edge indices (F, 2, E) int32 of every frame of ``R`` with list ``nbrs0``'s capacity, and
     whether any frame overflowed (jax-md's own flag)."""
@@ -212,14 +223,10 @@ def precompute_edges(nbrs0, R, batch: int = 64) -> tuple[np.ndarray, bool]:
     upd = jax.jit(jax.vmap(lambda r: (lambda nb: (nb.idx, nb.did_buffer_overflow))(
         nbrs0.update(r))))
     out, ovf = [], False
-    for s in range(0, len(R), batch):
-        chunk = R[s:s + batch]
-        pad = batch - len(chunk)
-        if pad:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+    for chunk, n in padded_batches(R, batch):
         idx, o = upd(chunk)
-        out.append(np.asarray(idx, np.int32)[:batch - pad])
-        ovf |= bool(np.any(np.asarray(o)[:batch - pad]))
+        out.append(np.asarray(idx, np.int32)[:n])
+        ovf |= bool(np.any(np.asarray(o)[:n]))
     return np.concatenate(out), ovf
 
 
@@ -296,13 +303,9 @@ class Setup:
 
     def predict_forces(self, params, R, batch: int = 8):
         out, ovf = [], False
-        for s in range(0, len(R), batch):
-            chunk = R[s:s + batch]
-            pad = batch - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+        for chunk, n in padded_batches(R, batch):
             f, o = self._forces(params, chunk)
-            out.append(np.asarray(f)[:batch - pad])
+            out.append(np.asarray(f)[:n])
             ovf |= bool(np.any(np.asarray(o)))
         if ovf:
             raise RuntimeError("neighbour list overflow while predicting forces")
