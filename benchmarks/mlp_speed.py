@@ -68,19 +68,12 @@ def _worker(a) -> dict:
     import contextlib
     import io
 
-    from profile_mlp import DEFAULT_MODEL, PAPER_MODEL
+    from profile_mlp import benchmark_case
 
-    from mapmatters.mlp import neighbors as NB
-    from mapmatters.mlp.train import Setup, _optimizer, _trainer_class, load_frames, train_config
+    from mapmatters.mlp.train import Setup, _optimizer, _trainer_class
     from mapmatters.simulate import md as MD
 
-    data = load_frames(a.dataset)
-    R = data["R"]
-    r_cut = NB.r_cut_for_n_avg(R[:20], data["box"], a.n_avg)
-    mcfg = dict(DEFAULT_MODEL if a.size == "default" else PAPER_MODEL, r_cut=r_cut)
-    cfg = train_config({"batch_size": a.batch, "epochs": 1, "val_fraction": 0.1,
-                        "test_fraction": 0.0, "max_frames": a.epoch_frames})
-    sub = {k: (v[:a.epoch_frames] if k in ("R", "F") else v) for k, v in data.items()}
+    R, sub, r_cut, mcfg, cfg = benchmark_case(a)
     res = {"r_cut": r_cut, "beads": int(R.shape[1]), "xla": a.xla}
     su = {}
     for path, pre in (("old", False), ("new", True)):
@@ -105,7 +98,7 @@ def _worker(a) -> dict:
     mdcfg = {"n_frames": 2 + a.md_chunks * 2, "frames_per_chunk": 2,
              "steps_per_frame": a.md_steps // 2}
     for path, skin in (("old", 0.0), ("new", a.skin)):
-        system = MD.system_from_model(s.model, s.init_params, data["masses"], skin=skin)
+        system = MD.system_from_model(s.model, s.init_params, sub["masses"], skin=skin)
         with tempfile.TemporaryDirectory() as tmp:
             out = MD.run(system, R[:a.chains], Path(tmp) / "md.h5", mdcfg, seeds=range(a.chains),
                          log=lambda m: None)

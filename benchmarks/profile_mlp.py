@@ -52,6 +52,22 @@ def timeit(fn, *args, reps=10):
     return float(np.median(ts))
 
 
+def benchmark_case(a):
+    """The frames and configs both benchmarks time: (all positions, the first ``a.epoch_frames``
+    frames as a dataset, r_cut from ``a.n_avg``, model config of ``a.size``, training config)."""
+    from mapmatters.mlp import neighbors as NB
+    from mapmatters.mlp.train import load_frames, train_config
+
+    data = load_frames(a.dataset)
+    R = data["R"]
+    r_cut = NB.r_cut_for_n_avg(R[:20], data["box"], a.n_avg)
+    mcfg = dict(DEFAULT_MODEL if a.size == "default" else PAPER_MODEL, r_cut=r_cut)
+    cfg = train_config({"batch_size": a.batch, "epochs": 1, "val_fraction": 0.1,
+                        "test_fraction": 0.0, "max_frames": a.epoch_frames})
+    sub = {k: (v[:a.epoch_frames] if k in ("R", "F") else v) for k, v in data.items()}
+    return R, sub, r_cut, mcfg, cfg
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", default="results/ci/hexane/cg/three-site.h5")
@@ -72,17 +88,10 @@ def main(argv=None):
     import jax.numpy as jnp
     import numpy as np
 
-    from mapmatters.mlp import neighbors as NB
-    from mapmatters.mlp.train import Setup, _optimizer, _trainer_class, load_frames, train_config
+    from mapmatters.mlp.train import Setup, _optimizer, _trainer_class
     from mapmatters.simulate import md as MD
 
-    data = load_frames(a.dataset)
-    R = data["R"]
-    r_cut = NB.r_cut_for_n_avg(R[:20], data["box"], a.n_avg)
-    mcfg = dict(DEFAULT_MODEL if a.size == "default" else PAPER_MODEL, r_cut=r_cut)
-    cfg = train_config({"batch_size": a.batch, "epochs": 1, "val_fraction": 0.1,
-                        "test_fraction": 0.0, "max_frames": a.epoch_frames})
-    data = {k: (v[:a.epoch_frames] if k in ("R", "F") else v) for k, v in data.items()}
+    R, data, r_cut, mcfg, cfg = benchmark_case(a)
     su = Setup(data, mcfg, cfg, log=lambda m: None)
     model, params, nbrs0 = su.model, su.init_params, su.nbrs
     Rb = jnp.asarray(R[:a.batch])
