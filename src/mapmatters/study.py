@@ -43,6 +43,7 @@ class Study:
     mlp: list[tuple[str, str, str]] = field(default_factory=list)   # (system, variant, mapping)
     nve: list[tuple[str, str, str]] = field(default_factory=list)   # models with an NVE time-step scan
     metad: list[tuple[str, str, str]] = field(default_factory=list)  # models with a chirality metadynamics
+    umbrella: list[tuple[str, str, str]] = field(default_factory=list)  # metad models checked by umbrella + MBAR
 
     def mappings(self, system: str) -> list[str]:
         return list(self.systems[system]["mappings"])
@@ -55,6 +56,9 @@ class Study:
 
     def metad_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
         return [t for t in self.metad if system is None or t[0] == system]
+
+    def umbrella_models(self, system: str | None = None) -> list[tuple[str, str, str]]:
+        return [t for t in self.umbrella if system is None or t[0] == system]
 
     def has_mlp(self, system: str, variant: str, mapping: str) -> bool:
         return (system, variant, mapping) in self.mlp
@@ -126,6 +130,13 @@ def load_study(config: dict) -> Study:
                             "time steps, chains, length")
     study.metad = _model_runs(study, "metad", "runs metadynamics on MLP variant '{v}' of mapping '{m}'",
                               "chirality metadynamics", "walkers, hills, length")
+    study.umbrella = _model_runs(study, "umbrella", "checks MLP variant '{v}' of mapping '{m}' by umbrella sampling",
+                                 "umbrella sampling", "windows, spring, length")
+    for name, v, m in study.umbrella:
+        if (name, v, m) not in study.metad:
+            raise _err(f"'study.{name}.umbrella' checks the metadynamics barrier of ({m}, {v}), which "
+                       f"'study.{name}.metad' does not run.", f"study.{name}.umbrella",
+                       f"add ({m}, {v}) to 'study.{name}.metad' or drop it here.")
     _check_figures(study)
     return study
 
@@ -274,6 +285,8 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
                       f"{out}/tables/nve_scan_{s}.csv"]
         for _, v, m in study.metad_models(s):
             files += [f"{out}/{s}/mlp/{v}/{m}/metad/hills.h5", f"{out}/{s}/mlp/{v}/{m}/metad/metad.json"]
+        for _, v, m in study.umbrella_models(s):
+            files += [f"{out}/{s}/mlp/{v}/{m}/metad/umbrella.h5", f"{out}/{s}/mlp/{v}/{m}/metad/umbrella.json"]
         if study.metad_models(s):
             files += [f"{out}/tables/chirality_{s}.csv", f"{out}/figures/figure4_{s}.png",
                       f"{out}/figures/figure4_{s}.pdf"]

@@ -97,3 +97,41 @@ def test_summary_lower_bound_when_no_walker_crossed(tmp_path):
     assert s["barrier_kcal_mol"] == pytest.approx(s["barrier_kJ_mol"] / 4.184)
     assert abs(s["top_frame"]["improper_deg"]) > 60      # nowhere near planar, but the nearest one
     assert np.shape(s["F_per_walker_kJ_mol"]) == (360, 2)
+
+
+def test_umbrella_comparison_by_hand():
+    from mapmatters.mlp.chirality import compare_barriers
+
+    kT = 0.0083144626181532 * 300.0 / 4.184          # 0.596 kcal/mol
+    c = compare_barriers({"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.6, "temperature_K": 300.0},
+                         {"barrier_kcal_mol": 14.0, "barrier_err_kcal_mol": 0.8})
+    assert c["difference_kcal_mol"] == pytest.approx(1.0) and c["combined_error_kcal_mol"] == pytest.approx(1.0)
+    assert c["tolerance_kcal_mol"] == pytest.approx(2.0) and c["agree"]
+    c = compare_barriers({"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.1}, {"barrier_kcal_mol": 12.0,
+                                                                                 "barrier_err_kcal_mol": 0.1})
+    # errors this small: the tolerance is 1 k_B T, and 1 kcal/mol is more than that
+    assert c["tolerance_kcal_mol"] == pytest.approx(kT, rel=1e-3) and not c["agree"]
+
+
+def test_table_carries_the_umbrella_check(tmp_path):
+    import json
+
+    from mapmatters.figures.figure4 import TABLE_COLUMNS, chirality_table
+
+    metad = {"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.5, "barrier_walker_averaged_F_kcal_mol": 12.8,
+             "wait_time_ps": 1e6, "transition_seen": True, "n_crossed": 3, "n_walkers": 4,
+             "lower_bound_kcal_mol": None, "length_ps": 100.0, "start": {"frame": 7, "improper_deg": 123.0}}
+    umb = {"barrier_kcal_mol": 13.6, "barrier_err_kcal_mol": 0.4,
+           "comparison": {"difference_kcal_mol": 0.6, "agree": True}}
+    (tmp_path / "m.json").write_text(json.dumps(metad))
+    (tmp_path / "u.json").write_text(json.dumps(umb))
+    entries = [{"system": "alanine", "variant": "mace", "mapping": "core-beta", "json": str(tmp_path / "m.json"),
+                "umbrella": str(tmp_path / "u.json")},
+               {"system": "alanine", "variant": "mace", "mapping": "heavy-atom", "json": str(tmp_path / "m.json"),
+                "umbrella": None}]
+    df = chirality_table(entries, str(tmp_path / "t.csv"))
+    assert list(df.columns) == TABLE_COLUMNS
+    assert df.loc[0, "umbrella_barrier_kcal_mol"] == 13.6 and df.loc[0, "umbrella_agrees"]
+    assert df.loc[0, "umbrella_minus_metad_kcal_mol"] == pytest.approx(0.6)
+    assert np.isnan(df.loc[1, "umbrella_barrier_kcal_mol"])
+

@@ -183,3 +183,14 @@ def test_metad_runs_are_declared_models(config):
     del bad["mlp"]["alanine"]["metad"]
     with pytest.raises(InputError, match=r"'mlp.alanine.metad' .* is missing"):
         load_study(bad)
+
+
+def test_umbrella_checks_only_metadynamics_models(config):
+    study = load_study(config)
+    assert study.umbrella_models("alanine") == [("alanine", "mace", "core-beta")]
+    assert "out/alanine/mlp/mace/core-beta/metad/umbrella.json" in targets(study, "out", "alanine")
+    bad = copy.deepcopy(config)
+    bad["study"]["alanine"]["umbrella"] = [{"mappings": ["heavy-atom", "core"], "variants": ["mace"]}]
+    bad["study"]["alanine"]["metad"] = [{"mappings": ["heavy-atom"], "variants": ["mace"]}]
+    with pytest.raises(InputError, match=r"'study.alanine.umbrella' checks the metadynamics barrier of \(core, mace\)"):
+        load_study(bad)

@@ -1,8 +1,10 @@
 # Chirality (finding 5): well-tempered metadynamics of trained MLPs along the improper N-CA-CB-C,
 # one job per (system, variant, mapping) (all walkers vmapped, resumable per chunk); per system a
-# table of barriers and Figure 4 over the models the study declares (study.<system>.metad).
+# table of barriers and Figure 4 over the models the study declares (study.<system>.metad); the
+# umbrella-sampling + MBAR check of the barrier for the models study.<system>.umbrella names.
 from mapmatters.mlp.chirality import engine_settings as metad_settings  # noqa: E402
 from mapmatters.mlp.chirality import runtime_minutes as metad_minutes  # noqa: E402
+from mapmatters.mlp.chirality import umbrella_settings  # noqa: E402
 
 
 rule mlp_metad:
@@ -33,9 +35,39 @@ rule mlp_metad:
         "../scripts/mlp_metad.py"
 
 
+rule mlp_umbrella:
+    input:
+        params=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/params.pkl",
+        h5=rules.map_reference.output.h5,
+        metad=rules.mlp_metad.output.summary,
+    output:
+        h5=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/metad/umbrella.h5",
+        summary=f"{OUT}/{{system}}/mlp/{{variant}}/{{mapping}}/metad/umbrella.json",
+    params:
+        block=lambda w: mlp_cfg(w)["umbrella"],
+        start=lambda w: mlp_cfg(w)["metad"]["start"],
+        seed=lambda w: seed_for(w.system, w.mapping, w.variant, "umbrella"),
+        runtime=config["mlp_runtime"],
+    log:
+        f"{LOGS}/{{system}}/mlp_umbrella_{{variant}}_{{mapping}}.log",
+    benchmark:
+        f"{BENCH}/{{system}}/mlp_umbrella_{{variant}}_{{mapping}}.tsv"
+    threads: config["mlp_runtime"]["threads"]
+    resources:
+        mem_mb=lambda w: 4000 + mlp_cfg(w)["umbrella"]["windows"] * int(mlp_cfg(w)["umbrella"]["length_ps"]),
+        runtime=lambda w: metad_minutes({**umbrella_settings(mlp_cfg(w)["umbrella"]),
+                                         "walkers": mlp_cfg(w)["umbrella"]["windows"]}, w.mapping,
+                                        bool(mlp_resources_gpu())),
+        gpu=mlp_resources_gpu(),
+    conda:
+        "../../envs/mlp.yaml"
+    script:
+        "../scripts/mlp_umbrella.py"
+
+
 rule chirality_table:
     input:
-        summaries=lambda w: [e["json"] for e in metad_entries(w.system)],
+        summaries=chirality_inputs,
     output:
         csv=report(f"{OUT}/tables/chirality_{{system}}.csv", caption="../report/chirality.rst", category="Tables",
                    labels={"table": "chiral inversion barriers", "system": "{system}"}),
@@ -57,7 +89,7 @@ rule chirality_table:
 
 rule figure4:
     input:
-        summaries=lambda w: [e["json"] for e in metad_entries(w.system)],
+        summaries=chirality_inputs,
     output:
         png=report(f"{OUT}/figures/figure4_{{system}}.png", caption="../report/chirality.rst", category="Figures",
                    labels={"figure": "Figure 4: chiral inversion", "system": "{system}"}),

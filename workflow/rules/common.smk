@@ -111,9 +111,17 @@ def has_analysis(system, name):
 
 
 def metad_entries(system):
-    """The chirality metadynamics summaries of a system's declared models (study.<system>.metad)."""
-    return [{"system": s, "variant": v, "mapping": m, "json": f"{OUT}/{s}/mlp/{v}/{m}/metad/metad.json"}
+    """The chirality metadynamics summaries of a system's declared models (study.<system>.metad), with the
+    umbrella check's summary where study.<system>.umbrella asks for one (else None)."""
+    return [{"system": s, "variant": v, "mapping": m, "json": f"{OUT}/{s}/mlp/{v}/{m}/metad/metad.json",
+             "umbrella": f"{OUT}/{s}/mlp/{v}/{m}/metad/umbrella.json" if (s, v, m) in STUDY.umbrella else None}
             for s, v, m in STUDY.metad_models(system)]
+
+
+def chirality_inputs(w):
+    """The metadynamics summaries of a system's models and the umbrella checks of those that have one."""
+    es = metad_entries(w.system)
+    return [e["json"] for e in es] + [e["umbrella"] for e in es if e["umbrella"]]
 
 
 def mlp_resources_gpu():

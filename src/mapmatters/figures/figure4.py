@@ -2,7 +2,8 @@
 well-tempered metadynamics along the improper N-CA-CB-C (:mod:`mapmatters.mlp.chirality`).
 
 (a) F(s) along the improper (degrees, kcal/mol) per mapping, the walker-averaged F as a line and
-the walker range as a band, the barrier (walker mean +- sd) in the legend; (b) per mapping the
+the walker range as a band, the barrier (walker mean +- sd) in the legend, and where the model has
+an umbrella check the MBAR profile (dashed, its error as a band); (b) per mapping the
 beads of the start (L) frame and of the snapshot nearest the planar state (+-180 deg), both
 superposed on the start frame (Kabsch) and projected on its two principal axes; bonds are drawn
 between beads closer than :data:`BOND_NM` in the start frame, the N, CA, CB, C beads labelled.
@@ -24,7 +25,14 @@ from .figure1 import save_figure  # noqa: E402
 BOND_NM = 0.19
 TABLE_COLUMNS = ["system", "variant", "mapping", "barrier_kcal_mol", "barrier_sd_kcal_mol",
                  "barrier_walker_averaged_F_kcal_mol", "wait_time_ps", "transition_seen", "n_crossed", "n_walkers",
-                 "lower_bound_kcal_mol", "length_ps", "start_frame", "start_improper_deg"]
+                 "lower_bound_kcal_mol", "length_ps", "start_frame", "start_improper_deg",
+                 "umbrella_barrier_kcal_mol", "umbrella_err_kcal_mol", "umbrella_minus_metad_kcal_mol",
+                 "umbrella_agrees"]
+
+
+def _umbrella(e) -> dict | None:
+    path = e.get("umbrella")
+    return json.loads(open(path).read()) if path else None
 
 
 def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
@@ -41,6 +49,12 @@ def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
                      "n_crossed": s["n_crossed"], "n_walkers": s["n_walkers"],
                      "lower_bound_kcal_mol": s["lower_bound_kcal_mol"], "length_ps": s["length_ps"],
                      "start_frame": s["start"]["frame"], "start_improper_deg": s["start"]["improper_deg"]})
+        u = _umbrella(e)
+        if u is not None:
+            rows[-1].update(umbrella_barrier_kcal_mol=u["barrier_kcal_mol"],
+                            umbrella_err_kcal_mol=u["barrier_err_kcal_mol"],
+                            umbrella_minus_metad_kcal_mol=u["comparison"]["difference_kcal_mol"],
+                            umbrella_agrees=u["comparison"]["agree"])
     df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     if out_csv:
         write_csv(out_csv, df)
@@ -73,6 +87,26 @@ def _draw(ax, X2, bonds, names, quad, colour, dx=0.0):
                     textcoords="offset points")
 
 
+def _plot_umbrella(ax, u: dict, s: dict, col: str) -> None:
+    """The MBAR profile on the metadynamics curve's scale: shifted so that its minimum over the start
+    basin equals the metadynamics F there; split where it crosses +-180 degrees."""
+    prof = u["profile"]
+    x = np.degrees(np.asarray(prof["s_rad"], float))
+    F = np.asarray([np.nan if v is None else v for v in prof["F_kJ_mol"]], float) * KJ_TO_KCAL
+    dF = np.asarray([np.nan if v is None else v for v in prof["dF_kJ_mol"]], float) * KJ_TO_KCAL
+    g = np.degrees(np.asarray(s["grid_rad"]))
+    Fm = np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL
+    lo, hi = np.degrees(u["regions_rad"]["minimum"])
+    at_min = (x >= lo) & (x <= hi) & np.isfinite(F)
+    shift = np.nanmin(np.where((g >= lo) & (g <= hi), Fm, np.nan)) - (np.nanmin(F[at_min]) if at_min.any() else 0.0)
+    F, order = F + shift, np.arange(len(x))
+    cut = np.flatnonzero(np.abs(np.diff(x)) > 180) + 1       # the +-180 seam
+    lab = f"umbrella/MBAR: {u['barrier_kcal_mol']:.1f} $\\pm$ {u['barrier_err_kcal_mol']:.1f} kcal/mol"
+    for k, idx in enumerate(np.split(order, cut)):
+        ax.plot(x[idx], F[idx], color=col, ls="--", lw=1.2, label=lab if k == 0 else None)
+        ax.fill_between(x[idx], F[idx] - dF[idx], F[idx] + dF[idx], color=col, alpha=0.12, lw=0)
+
+
 def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: str = "") -> None:
     """The figure (module docstring) from the models' ``metad.json``."""
     data = [(e, json.loads(open(e["json"]).read())) for e in entries]
@@ -92,6 +126,9 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
         if s.get("F_per_walker_kJ_mol") is not None:
             Fw = np.asarray(s["F_per_walker_kJ_mol"]) * KJ_TO_KCAL
             ax.fill_between(g, Fw.min(axis=1), Fw.max(axis=1), color=col, alpha=0.2, lw=0)
+        u = _umbrella(e)
+        if u is not None:
+            _plot_umbrella(ax, u, s, col)
     ax.axvline(180, color="0.5", ls=":", lw=0.8)
     ax.axvline(-180, color="0.5", ls=":", lw=0.8)
     ax.set_xlim(-180, 180)

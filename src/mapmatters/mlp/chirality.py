@@ -250,3 +250,106 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6) 
                             "positions_nm": np.asarray(snapshots["positions"][c, w]).tolist(),
                             "note": "the chunk-end snapshot (all walkers) whose improper is nearest +-180 deg"}
     return out
+
+
+# ------------------------------------------------------------------------------ umbrella check
+UMBRELLA_DRIVER_KEYS = ("windows", "overshoot_rad", "discard_ps", "bin_width_rad")
+
+
+def umbrella_settings(block: dict) -> dict:
+    """The engine settings of the umbrella windows from the config block ``mlp.<system>.umbrella``
+    (``bias: umbrella`` and the :data:`mapmatters.simulate.metad.METAD_DEFAULTS` keys)."""
+    return {**{k: v for k, v in block.items() if k not in UMBRELLA_DRIVER_KEYS}, "bias": "umbrella"}
+
+
+def compare_barriers(metad: dict, umbrella: dict) -> dict:
+    """The umbrella/MBAR barrier against the metadynamics one (kcal/mol): difference (umbrella minus
+    metadynamics), the combined error sqrt(sd_walkers^2 + err_MBAR^2), and whether they agree within
+    twice that (or within 1 k_B T when the combined error is smaller than that)."""
+    from ..units import KB_KJ_MOL_K
+
+    kT = KB_KJ_MOL_K * float(metad.get("temperature_K", 300.0)) * KJ_TO_KCAL
+    d = float(umbrella["barrier_kcal_mol"]) - float(metad["barrier_kcal_mol"])
+    err = math.hypot(float(metad.get("barrier_sd_kcal_mol") or 0.0), float(umbrella["barrier_err_kcal_mol"]))
+    tol = max(2.0 * err, kT)
+    return {"metad_barrier_kcal_mol": float(metad["barrier_kcal_mol"]),
+            "metad_sd_kcal_mol": float(metad.get("barrier_sd_kcal_mol") or 0.0),
+            "metad_transition_seen": bool(metad.get("transition_seen")),
+            "difference_kcal_mol": d, "combined_error_kcal_mol": err, "tolerance_kcal_mol": tol,
+            "agree": bool(abs(d) <= tol),
+            "rule": "agree when |umbrella - metad| <= max(2 sqrt(sd_metad^2 + err_MBAR^2), 1 k_B T)"}
+
+
+def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, out_h5: str, out_json: str,
+                       block: dict, *, start: dict, seed: int, mapping: str = "?",
+                       log: Callable | None = None) -> dict:
+    """Umbrella sampling along the chirality improper of the trained model ``params_pkl`` (windows
+    from the start basin through the planar state to the mirror basin, every window pulled from the
+    frame nearest ``start``, vmapped, resumable per chunk in ``work/umbrella.h5``), its free energy
+    by MBAR (:mod:`mapmatters.simulate.umbrella`) and the barrier with the same regions as the
+    metadynamics summary; compared with ``metad_json`` when given. ``block``: the config block
+    ``mlp.<system>.umbrella``. Writes ``out_h5`` (the engine's file) and ``out_json``."""
+    from ..simulate import md as MD
+    from ..simulate.metad import dihedral_cv, inversion_regions, metad_config, run_metad
+    from ..simulate.umbrella import mbar_profile, umbrella_barrier, window_centres
+    from .model import build, load_params
+    from .train import load_frames
+
+    say = log or (lambda m: print(m, flush=True))
+    settings = umbrella_settings(block)
+    cfg = metad_config(settings)
+    first = start_frame(dataset, start, mapping)
+    quad, residue = chirality_quad(first["bead_names"], mapping)
+    s_start = float(_quad_angle(first["positions"], quad))
+    centres = window_centres(s_start, int(block["windows"]), planar=math.pi,
+                             overshoot=float(block.get("overshoot_rad", 0.3)))
+    say(f"[umbrella] {mapping}: {len(centres)} windows from {math.degrees(centres[0]):.0f} to "
+        f"{math.degrees(centres[-1]):.0f} deg through 180, kappa {cfg['spring_kJ_mol_rad2']} kJ/mol/rad^2, "
+        f"{cfg['length_ps']} ps each, pulled from the start frame's {math.degrees(s_start):.1f} deg")
+    work = Path(out_h5).parent / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    h5 = work / "umbrella.h5"
+    seeds = [int(seed) * 1000 + k for k in range(len(centres))]
+    engine = None
+    if not (Path(out_h5).exists() and not h5.exists()):
+        params, mcfg, _ = load_params(params_pkl)
+        data = load_frames(dataset, max_frames=1)
+        model = build(mcfg, data["species"], data["box"])
+        system = MD.system_from_model(model, params, data["masses"])
+        W = len(centres)
+        R0 = np.broadcast_to(first["positions"], (W,) + first["positions"].shape).copy()
+        engine = run_metad(system, R0, dihedral_cv(quad), settings, seeds, h5, log=say,
+                           window_centres=centres, pull_from=s_start)
+        Path(str(h5) + ".state.npz").unlink(missing_ok=True)
+        os.replace(h5, out_h5)
+    import h5py
+
+    with h5py.File(out_h5, "r") as f:
+        cv, t, kT = f["cv"][()], f["time"][()], f["kT"][()]
+    prof = mbar_profile(cv, centres, float(cfg["spring_kJ_mol_rad2"]), float(cfg["temperature_K"]), time_ps=t,
+                        discard_ps=float(block.get("discard_ps", cfg["pull_ps"])), planar=math.pi,
+                        bin_width=float(block.get("bin_width_rad", 0.1)))
+    reg = inversion_regions(s_start)
+    b = umbrella_barrier(prof, reg["minimum"], reg["transition"])
+    summary = {"mapping": mapping, "residue": residue, "quad": list(quad),
+               "quad_beads": [first["bead_names"][q] for q in quad], "seeds": seeds,
+               "start_improper_deg": math.degrees(s_start), "window_centres_deg": np.degrees(centres).tolist(),
+               "regions_rad": {k: list(v) for k, v in reg.items()}, **b,
+               "profile": {k: _nan_to_none(v) for k, v in prof.items()},
+               "mean_kT": float(np.nanmean(kT)), "settings": cfg,
+               "driver": {k: block.get(k) for k in UMBRELLA_DRIVER_KEYS},
+               "engine": None if engine is None else {k: engine[k] for k in ("n_frames", "reallocations", "speed")}}
+    if metad_json:
+        summary["comparison"] = compare_barriers(json.loads(Path(metad_json).read_text()), b)
+    write_json(out_json, json.loads(json.dumps(summary, default=lambda o: o.tolist() if hasattr(o, "tolist")
+                                               else str(o))))
+    return summary
+
+
+def _nan_to_none(v):
+    """A number or array as JSON values, NaN (an unvisited bin) as null."""
+    a = np.asarray(v, dtype=float if np.asarray(v).dtype.kind == "f" else None)
+    if a.dtype.kind != "f":
+        return a.tolist()
+    return [None if not np.isfinite(x) else float(x) for x in a.ravel()] if a.ndim else \
+        (None if not np.isfinite(a) else float(a))

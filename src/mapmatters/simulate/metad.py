@@ -1,4 +1,5 @@
-"""Well-tempered metadynamics (WT-MetaD) on one periodic CV, in JAX: vmapped walkers, resumable.
+"""Biased sampling along one periodic CV in JAX: well-tempered metadynamics (WT-MetaD) and
+umbrella windows, vmapped walkers, resumable.
 
 The engine knows nothing of MLPs: it takes a :class:`mapmatters.simulate.md.System` (any energy
 function of positions on a jax-md neighbour list, or ``neighbor_fn=None`` for an energy of the
@@ -13,6 +14,12 @@ Bias (PLUMED's ``METAD ... BIASFACTOR``, one periodic CV in [-pi, pi))::
 The hills live in fixed-size arrays (capacity = the number of hills the run deposits, unused
 slots height 0) so a step compiles once; the bias is added to the model energy inside the jitted
 step and the forces are ``-jax.grad`` of the sum (no host round trip per step).
+
+Umbrella windows (``bias: umbrella``, the independent check of the metadynamics barrier): walker
+k feels a harmonic restraint ``V_k(s) = kappa/2 wrap(s - c_k(t))^2`` (``spring_kJ_mol_rad2``),
+whose centre is pulled from ``pull_from`` (rad) to its window centre ``c_k`` along the shorter arc
+during the first ``pull_ps`` (steered start: every window starts from the same frame), then held;
+no hills. The frames' CV and bias are what MBAR needs (:mod:`mapmatters.simulate.umbrella`).
 
 Integrator: ``jax_md.simulate.nvt_langevin`` (BAOAB), ``friction_per_ps`` a rate in 1/ps, as in
 :mod:`mapmatters.simulate.md`. Protocol: ``unbiased_steps`` plain Langevin steps (no hills),
@@ -73,6 +80,9 @@ METAD_DEFAULTS: dict[str, Any] = {
     "frames_per_chunk": 100,        # frames between disk writes / checkpoints
     "capacity_margin": 1.5,         # neighbour slots = margin * edges at (re)allocation
     "max_realloc": 20,
+    "bias": "metad",                # "metad" (hills) or "umbrella" (one harmonic window per walker)
+    "spring_kJ_mol_rad2": 400.0,    # umbrella: kappa
+    "pull_ps": 0.0,                 # umbrella: time to move the centre from pull_from to c_k
 }
 
 
@@ -87,12 +97,18 @@ def metad_config(settings: dict | None = None, **overrides) -> dict:
     if abs(spf - round(spf)) > 1e-6 or abs(nfr - round(nfr)) > 1e-6:
         raise ValueError(f"metadynamics: frames_every_ps ({cfg['frames_every_ps']}) must be a multiple "
                          f"of dt_ps ({cfg['dt_ps']}) and divide length_ps ({cfg['length_ps']})")
-    if cfg["bias_factor"] <= 1.0:
+    if cfg["bias"] not in ("metad", "umbrella"):
+        raise ValueError(f"bias: '{cfg['bias']}' is neither 'metad' nor 'umbrella'")
+    if cfg["bias"] == "metad" and cfg["bias_factor"] <= 1.0:
         raise ValueError("bias_factor must be > 1 (well-tempered)")
+    if cfg["bias"] == "umbrella" and (cfg["spring_kJ_mol_rad2"] <= 0 or cfg["pull_ps"] < 0):
+        raise ValueError("umbrella: spring_kJ_mol_rad2 must be > 0 and pull_ps >= 0")
     spf, nfr = int(round(spf)), int(round(nfr))
     n_steps = spf * nfr
-    return {**cfg, "steps_per_frame": spf, "n_frames": nfr, "n_steps": n_steps,
-            "capacity": -(-n_steps // int(cfg["pace_steps"]))}
+    # umbrella: slot 0 holds (c_k, kappa), slot 1 the pull start (pull_from, 0)
+    capacity = 2 if cfg["bias"] == "umbrella" else -(-n_steps // int(cfg["pace_steps"]))
+    return {**cfg, "steps_per_frame": spf, "n_frames": nfr, "n_steps": n_steps, "capacity": capacity,
+            "pull_steps": int(round(cfg["pull_ps"] / cfg["dt_ps"]))}
 
 
 # ------------------------------------------------------------------------------ CV and bias
@@ -144,6 +160,22 @@ def bias_potential(s, centres, heights, sigma):
     return jnp.sum(heights * jnp.exp(-0.5 * (d / sigma) ** 2))
 
 
+def harmonic_restraint(s, centre, spring):
+    """kappa/2 wrap(s - c)^2 (kJ/mol for kappa in kJ/mol/rad^2), JAX or numpy."""
+    return 0.5 * spring * wrap_angle(s - centre) ** 2
+
+
+def pulled_centre(t, centres, pull_steps: int):
+    """Umbrella centre at step t: from ``centres[1]`` to ``centres[0]`` along the shorter arc over
+    ``pull_steps`` steps, then ``centres[0]``."""
+    import jax.numpy as jnp
+
+    if pull_steps <= 0:
+        return centres[0]
+    u = jnp.clip(t / pull_steps, 0.0, 1.0)
+    return wrap_angle(centres[1] + u * wrap_angle(centres[0] - centres[1]))
+
+
 def well_tempered_height(v_now, h0, bias_factor, kT):
     """h0 exp(-V(s_t) / (k_B T (gamma - 1))), kT in kJ/mol."""
     import jax.numpy as jnp
@@ -151,14 +183,16 @@ def well_tempered_height(v_now, h0, bias_factor, kT):
     return h0 * jnp.exp(-v_now / (kT * (bias_factor - 1.0)))
 
 
-def biased_energy_fn(system, cv_fn: Callable, sigma: float) -> Callable:
-    """``E(R, neighbor=, centres=, heights=) = system energy + V(cv(R))`` (kJ/mol)."""
+def biased_energy_fn(system, cv_fn: Callable, sigma: float, bias_fn: Callable | None = None) -> Callable:
+    """``E(R, neighbor=, centres=, heights=) = system energy + V(cv(R))`` (kJ/mol); V the hills
+    (:func:`bias_potential` with ``sigma``) or ``bias_fn(s, centres, heights)``."""
     efn = system.energy_fn
     plain = system.neighbor_fn is None
+    bias = bias_fn or (lambda s, c, h: bias_potential(s, c, h, sigma))
 
     def total(R, neighbor=None, centres=None, heights=None, **_):
         e = efn(R) if plain else efn(R, neighbor=neighbor)
-        return e + bias_potential(cv_fn(R), centres, heights, sigma)
+        return e + bias(cv_fn(R), centres, heights)
 
     return total
 
@@ -186,7 +220,15 @@ class _Engine:
         n_steps = int(cfg["n_steps"])
         plain = system.neighbor_fn is None
         efn = system.energy_fn
-        total = biased_energy_fn(system, cv_fn, sigma)
+        umbrella = cfg["bias"] == "umbrella"
+        pull = int(cfg["pull_steps"])
+        if umbrella:   # the carry's centres hold the current centre in slot 0 (see step)
+            def bias_fn(s, c, h):
+                return harmonic_restraint(s, c[0], h[0])
+        else:
+            def bias_fn(s, c, h):
+                return bias_potential(s, c, h, sigma)
+        total = biased_energy_fn(system, cv_fn, sigma, bias_fn)
         mass = jnp.asarray(system.masses, jnp.float32)[:, None]
         n = len(system.masses)
         init, apply = simulate.nvt_langevin(total, _shift(system.box), cfg["dt_ps"], kT,
@@ -215,15 +257,20 @@ class _Engine:
                                                 lambda ch: ch, (centres, heights))
             nbrs = upd(nbrs, state.position)
             ovf = ovf | ovf_of(nbrs)
-            state = apply(state, neighbor=nbrs, centres=centres, heights=heights)
+            now = centres
+            if umbrella:
+                now = centres.at[0].set(pulled_centre(t, centres, pull))
+            state = apply(state, neighbor=nbrs, centres=now, heights=heights)
             return state, nbrs, centres, heights, ovf
 
-        def record(state, nbrs, centres, heights):
+        def record(state, nbrs, centres, heights, t):
             R = state.position
             nb = upd(nbrs, R)
             p = state.momentum
             s = cv_fn(R)
-            return {"cv": s, "bias": bias_potential(s, centres, heights, sigma),
+            if umbrella:
+                centres = centres.at[0].set(pulled_centre(t, centres, pull))
+            return {"cv": s, "bias": bias_fn(s, centres, heights),
                     "epot": efn(R) if plain else efn(R, neighbor=nb),
                     "kT": jnp.sum(p * p / mass) / (3 * n)}, ovf_of(nb)
 
@@ -232,8 +279,8 @@ class _Engine:
         def chunk(state, nbrs, centres, heights, t0):
             def one_frame(carry, f):
                 t_frame = t0 + f * spf
-                c = jax.lax.fori_loop(0, spf, lambda i, c: step(t_frame + i, c, True), carry)
-                rec, o = record(c[0], c[1], c[2], c[3])
+                c = jax.lax.fori_loop(0, spf, lambda i, c: step(t_frame + i, c, not umbrella), carry)
+                rec, o = record(c[0], c[1], c[2], c[3], t_frame + spf)
                 return c[:4] + (c[4] | o,), rec
 
             carry = (state, nbrs, centres, heights, jnp.zeros((), bool))
@@ -262,7 +309,7 @@ def _nbrs(system, R, capacity):
 
 def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_path,
               log: Callable | None = None, *, resume: bool = True,
-              stop_after_chunks: int | None = None) -> dict:
+              stop_after_chunks: int | None = None, window_centres=None, pull_from: float | None = None) -> dict:
     """WT-MetaD of ``len(R0)`` walkers from positions ``R0`` (W, N, 3); writes ``out_path``.
 
     ``system``: :class:`mapmatters.simulate.md.System` (``neighbor_fn`` None: ``energy_fn(R)``);
@@ -270,6 +317,9 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
     ``settings``: :data:`METAD_DEFAULTS` keys; ``seeds`` (W,) ints, one random stream per walker.
     Resumes from ``out_path`` + ``.state.npz`` when present (same settings required).
     ``stop_after_chunks`` stops after that many chunks this call (tests of resume).
+    Umbrella (``bias: umbrella``): ``window_centres`` (W,) rad, one per walker, and ``pull_from``
+    (rad, default the first walker's start CV) where every centre starts its pull; the
+    ``unbiased_steps`` are then restrained at ``pull_from``.
     Returns a summary: frames, hills, speed, mean kinetic kT.
     """
     import h5py
@@ -295,6 +345,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
     cfg_json = json.dumps(cfg, sort_keys=True)
     keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
     plain = system.neighbor_fn is None
+    umbrella = cfg["bias"] == "umbrella"
     frame_names = ("cv", "bias", "epot", "kT")
 
     realloc = 0
@@ -318,6 +369,13 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         nbrs = _nbrs(system, R0, capacity)
         centres = jnp.zeros((W, K), jnp.float32)
         heights = jnp.zeros((W, K), jnp.float32)
+        if umbrella:
+            if window_centres is None or len(window_centres) != W:
+                raise ValueError("umbrella: need one window centre per walker")
+            s0 = float(cv_fn(jnp.asarray(R0[0]))) if pull_from is None else float(pull_from)
+            centres = jnp.stack([jnp.asarray(window_centres, jnp.float32),
+                                 jnp.full((W,), s0, jnp.float32)], axis=1)
+            heights = heights.at[:, 0].set(float(cfg["spring_kJ_mol_rad2"]))
         state = eng._init_v(keys, jnp.asarray(R0), nbrs, centres, heights)
         n_unb = int(cfg["unbiased_steps"])
         state0 = state
@@ -346,6 +404,10 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         f.attrs.update(settings=cfg_json, seeds=seeds, sigma_rad=cfg["sigma_rad"],
                        bias_factor=cfg["bias_factor"], temperature_K=cfg["temperature_K"],
                        units="nm, ps, kJ/mol, amu, rad", n_frames_done=0, n_hills_done=0)
+        f.attrs["bias"] = cfg["bias"]
+        if umbrella:
+            f.attrs.update(window_centres_rad=np.asarray(centres[:, 0]), pull_from_rad=float(centres[0, 1]),
+                           spring_kJ_mol_rad2=float(cfg["spring_kJ_mol_rad2"]))
         f.close()
         os.replace(tmp, out_path)
         f = h5py.File(out_path, "r+")
@@ -380,7 +442,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
             f["time"].resize(done + take, axis=0)
             f["time"][done:] = (np.arange(done, done + take) + 1) * every_ps
             h_old = int(f.attrs["n_hills_done"])
-            h_new = min(K, -(-(done + take) * spf // pace))
+            h_new = 0 if umbrella else min(K, -(-(done + take) * spf // pace))
             g = f["hills"]
             for name in ("time", "centre", "height"):
                 g[name].resize(h_new, axis=0)

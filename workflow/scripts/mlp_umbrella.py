@@ -1,0 +1,19 @@
+"""Rule mlp_umbrella: umbrella sampling of one trained model along the improper N-CA-CB-C and its free
+energy by MBAR, the independent check of the metadynamics barrier (mapmatters.mlp.chirality)."""
+from mapmatters.mlp.runtime import configure
+
+configure(snakemake.params.runtime["xla_flags"], snakemake.threads)  # before jax is imported
+
+from mapmatters.mlp.chirality import inversion_umbrella  # noqa: E402
+from mapmatters.rulelog import rule_log  # noqa: E402
+
+with rule_log(snakemake.log[0]):
+    # the work folder (resume per chunk) is work/ beside the outputs, shared with mlp_metad's
+    s = inversion_umbrella(snakemake.input.params, snakemake.input.h5, snakemake.input.metad, snakemake.output.h5,
+                           snakemake.output.summary, snakemake.params.block, start=snakemake.params.start,
+                           seed=snakemake.params.seed, mapping=snakemake.wildcards.mapping)
+    c = s["comparison"]
+    print(f"[mlp_umbrella] barrier {s['barrier_kcal_mol']:.2f} +- {s['barrier_err_kcal_mol']:.2f} kcal/mol (MBAR); "
+          f"metadynamics {c['metad_barrier_kcal_mol']:.2f} +- {c['metad_sd_kcal_mol']:.2f}; "
+          f"difference {c['difference_kcal_mol']:+.2f}, {'agree' if c['agree'] else 'DISAGREE'} "
+          f"(tolerance {c['tolerance_kcal_mol']:.2f})")
