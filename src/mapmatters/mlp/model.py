@@ -49,6 +49,8 @@ Model config (a plain dict, JSON-serialisable; missing keys take :data:`DEFAULTS
     n_species: null           # filled in from the data
     energy_scale: null        # kJ/mol per model output unit; filled in from the data (see below)
     dtype: "float32"
+    prior: null               # or {terms: [bonds, angles], temperature_K}: harmonic priors fitted
+                              # before training (mapmatters.mlp.prior); E = E_MLP + E_prior
 """
 from __future__ import annotations
 
@@ -80,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "nequip_radial_mlp_hidden": [64, 64],
     "dtype": "float32",
     "energy_scale": None,
+    "prior": None,
 }
 
 
@@ -254,16 +257,28 @@ class EnergyModel:
     def energy_fn_template(self, params) -> Callable:
         module = self.module
         scale = float(self.config.get("energy_scale") or 1.0)
+        prior = self.prior_energy()
 
         def energy_fn(R, neighbor=None, box=None, nbr_idx=None, **unused):
             # nbr_idx: a precomputed edge index (2, E) of this frame (training batches carry
             # it); the list in ``neighbor`` is then not used, and XLA drops its update
             g = self.graph(R, neighbor, box, idx=nbr_idx)
             out = module.apply(params, g)
-            e = out.nodes.features["energy"]
-            return scale * e[: R.shape[0]].sum()
+            e = scale * out.nodes.features["energy"][: R.shape[0]].sum()
+            return e if prior is None else e + prior(R)
 
         return energy_fn
+
+    def prior_energy(self) -> Callable | None:
+        """The fitted prior's energy R -> kJ/mol (:mod:`mapmatters.mlp.prior`), or None."""
+        from . import prior as P
+
+        p = self.config.get("prior")
+        if not p:
+            return None
+        if P.is_request(p):
+            raise ValueError("the model's prior is not fitted yet (mapmatters.mlp.prior.fit_prior at training)")
+        return P.prior_energy_fn(p, self.box)
 
     def neighbor_fn(self, capacity_multiplier: float = 1.25, skin: float = 0.0,
                     disable_cell_list: bool = True):

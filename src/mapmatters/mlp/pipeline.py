@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_KEYS = {"model", "r_cut", "num_layers", "correlation", "hidden_irreps", "readout_irreps", "max_ell",
-              "num_rbf", "radial_mlp_hidden", "nequip_radial_mlp_hidden", "dtype"}
+              "num_rbf", "radial_mlp_hidden", "nequip_radial_mlp_hidden", "dtype", "prior"}
 
 
 def variant_model_config(base: dict, variant: dict, data: dict | None = None, *,

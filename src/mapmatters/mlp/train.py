@@ -98,7 +98,8 @@ def load_frames(path, stride: int = 1, max_frames: int | None = None) -> dict:
                              "force matching here needs a constant box")
         side = diag[0].astype(np.float64)
     return {"R": R, "F": F, "box": side, "species": np.asarray(top.species, np.int32),
-            "masses": np.asarray(top.masses, np.float64)}
+            "masses": np.asarray(top.masses, np.float64), "bonds": np.asarray(top.bonds, np.int64),
+            "angles": np.asarray(top.angles, np.int64)}
 
 
 def split_indices(n_frames: int, cfg: dict) -> dict[str, np.ndarray]:
@@ -250,6 +251,7 @@ class Setup:
 
         from . import model as M
         from . import neighbors as NB
+        from . import prior as P
 
         self.cfg = cfg
         self.data = data
@@ -261,8 +263,20 @@ class Setup:
         train_stats = NB.count_edges(train_R, data["box"], mcfg["r_cut"])
         if mcfg["avg_num_neighbors"] is None:
             mcfg["avg_num_neighbors"] = round(train_stats.avg_neighbors, 4)
+        f_train = data["F"][self.splits_idx["training"]].astype(np.float64)
+        if P.is_request(mcfg["prior"]):    # harmonic priors from the training frames
+            req = mcfg["prior"]
+            mcfg["prior"] = P.fit_prior(train_R, data["species"], data.get("bonds", ()), data.get("angles", ()),
+                                        data["box"], terms=req.get("terms", P.TERMS),
+                                        temperature_K=req.get("temperature_K", 300.0))
+            for kind in ("bonds", "angles"):
+                if kind in mcfg["prior"]:
+                    p = mcfg["prior"][kind]
+                    log(f"[prior] {kind}: " + ", ".join(f"species {s}: x0 {x:.4g}, k {k:.4g}"
+                                                       for s, x, k in zip(p["species"], p["x0"], p["k"])))
+        if mcfg["prior"] and mcfg["energy_scale"] is None:   # the MLP learns what the prior leaves
+            f_train = f_train - P.prior_forces(mcfg["prior"], train_R, data["box"])
         if mcfg["energy_scale"] is None:   # see mapmatters.mlp.model: output scale
-            f_train = data["F"][self.splits_idx["training"]].astype(np.float64)
             mcfg["energy_scale"] = round(float(np.sqrt(np.mean(f_train ** 2))) * 0.1, 6)
         self.model = M.build(mcfg, data["species"], data["box"])
         self.precomputed = bool(precompute_neighbors) and \
