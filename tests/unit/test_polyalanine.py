@@ -50,7 +50,7 @@ def test_system(system):
     assert mol["sequence"] == ["ACE"] + ["ALA"] * N_ALA + ["NME"]
     assert (mol["forcefield"], mol["water"]) == ("amber99sb-ildn", "tip3p")
     assert system["box"] == {"shape": "cubic", "margin_nm": 1.2}
-    assert system["analyses"] == ["bonded", "helix"]
+    assert system["analyses"] == ["bonded", "permutation", "helix"]
     assert system["stability"] == {"criterion": "molecular", "max_bond_deviation_nm": 0.05}
 
 
