@@ -31,6 +31,7 @@ def helix_panel(ax, csv: str, info: dict, title: str, *, temperature_K: float, g
     ax.set_xlim(-grid["chi_max_nm3"], grid["chi_max_nm3"])
     ax.set_ylim(0, 1)
     ax.axvline(0.0, color="0.6", lw=0.5)
+    ax.set_xticks([-0.05, 0.0, 0.05])
     if len(df) == 0:
         ax.text(0.5, 0.5, "no stable frame", ha="center", va="center", transform=ax.transAxes)
         return None
@@ -47,7 +48,8 @@ def helix_panel(ax, csv: str, info: dict, title: str, *, temperature_K: float, g
         note.append(f"mirror sym. {info['mirror_symmetry']:.2f}")
     if info.get("stable_fraction") is not None and info.get("source") == "model":
         note.append(f"stable {info['stable_fraction']:.2f}")
-    ax.text(0.02, 0.98, "\n".join(note), transform=ax.transAxes, fontsize=6.5, color="w", va="top",
+    # bottom left: coils have chi_hel near 0 and helices Q_hel near 1, so this corner stays empty
+    ax.text(0.02, 0.02, "\n".join(note), transform=ax.transAxes, fontsize=6.5, color="w", va="bottom",
             bbox={"facecolor": "k", "alpha": 0.45, "pad": 1.5, "lw": 0})
     return im
 

@@ -56,7 +56,7 @@ def plot_figure6(panels: list[dict], reference: dict, out_png: str, out_pdf: str
         im = helix_panel(ax, p["csv"], info, f"{p['mapping']} ({p['variant']})", temperature_K=temperature_K,
                          grid=grid) or im
         label_axes(ax, y=False)
-        residue_sketch(ax.inset_axes([0.62, 0.62, 0.36, 0.36]), p["beads"])
+        residue_sketch(ax.inset_axes([0.64, 0.02, 0.34, 0.34]), p["beads"])   # bottom right: no helix there
     if im is not None:
         fig.colorbar(im, ax=list(axes), shrink=0.85, label="F (kcal/mol)")
     save_figure(fig, out_png, out_pdf, title=title)
