@@ -63,9 +63,10 @@ def seed_for(*labels):
 
 
 def md_runtime_min(system, ps):
-    """Wall-time budget (min) of a reference MD stage: 2x a pessimistic speed per thread."""
+    """Wall-time budget (min) of a reference MD stage: 2x a pessimistic speed per thread
+    (``reference.<system>.speed_ns_per_day`` on 2 threads at 1 fs; 25, a capped amino acid's box)."""
     p = config["reference"][system]
-    ns_per_day = 25.0 * p["threads"] / 2.0 * (0.001 / p["dt_ps"])
+    ns_per_day = p.get("speed_ns_per_day", 25.0) * p["threads"] / 2.0 * (0.001 / p["dt_ps"])
     return int(max(10, 2.0 * ps / 1000.0 / ns_per_day * 1440))
 
 
