@@ -173,6 +173,12 @@ def _check_reference(config: dict, name: str, system: dict) -> None:
         if k not in ref:
             raise _err(f"'reference.{name}.{k}' is missing; a '{system['kind']}' system needs it.",
                        f"reference.{name}.{k}", "add it (see workflow/schemas/config.schema.yaml).")
+    if "start" in ref:
+        named = system["molecule"].get("start_conformations") or {}
+        if system["kind"] != "solvated" or ref["start"] not in named:
+            raise _err(f"'reference.{name}.start' is '{ref['start']}', which is not one of the system's "
+                       f"molecule.start_conformations ({', '.join(named) or 'none'}).", f"reference.{name}.start",
+                       "name a start conformation of the system YAML, or drop 'start'.")
     steps = ref["production_ps"] / ref["dt_ps"]
     if abs(steps - round(steps)) > 1e-6 or round(steps) % ref["output_every_steps"]:
         raise _err(f"production_ps / dt_ps = {steps:g} steps is not a multiple of output_every_steps "

@@ -63,6 +63,11 @@ def test_a_figure_cannot_ask_for_a_model_the_study_does_not_compute(config):
     (lambda c: c["study"].update(octane={}), r"key 'study.octane': 'study.octane' names a system that is not under"),
     (lambda c: c["reference"].pop("hexane"), r"key 'reference.hexane' is missing"),
     (lambda c: c["reference"].pop("alanine"), r"'reference.glycine.like' names 'alanine', which has no 'reference' entry"),
+    (lambda c: c["reference"]["polyalanine"].update(start="hairpin"),
+     r"'reference.polyalanine.start' is 'hairpin', which is not one of the system's molecule.start_conformations "
+     r"\(extended, helix\)"),
+    (lambda c: c["reference"]["alanine"].update(start="helix"),
+     r"'reference.alanine.start' is 'helix', .*start_conformations \(none\)"),
     (lambda c: c["reference"]["alanine"].pop("npt_equilibration_ps"),
      r"'reference.alanine.npt_equilibration_ps' is missing; a 'solvated' system needs it"),
 ])
