@@ -105,8 +105,11 @@ def test_model_helix_counts_stable_frames(tmp_path):
     assert [r["n_frames"] for r in info["runs"]] == [4, 2]
     df = pd.read_csv(tmp_path / "m.csv")
     assert df["run"].tolist() == [0, 0, 0, 0, 1, 1]
-    rows = hr.table([{"system": "polyalanine", "mapping": "ca", "source": "mace-ca", "json": str(tmp_path / "m.json")}])
+    (tmp_path / "summary.json").write_text(json.dumps({"permutation": {"events_per_entry_per_ns": {"mean": 2.5}}}))
+    rows = hr.table([{"system": "polyalanine", "mapping": "ca", "source": "mace-ca", "json": str(tmp_path / "m.json"),
+                      "summary": str(tmp_path / "summary.json")}])
     assert rows["stable_fraction"].iloc[0] == pytest.approx(0.75) and rows["left_fraction"].iloc[0] == pytest.approx(1 / 3)
+    assert rows["permutation_events_per_entry_per_ns"].iloc[0] == 2.5
 
 
 def test_figures_5_and_6(tmp_path):

@@ -229,8 +229,8 @@ def helix_table_entries(s):
     """Every helix result of a system: each mapping's reference and each model."""
     out = [{"system": s, "mapping": m, "source": "reference",
             "json": f"{OUT}/{s}/analysis/reference/{m}/helix.json"} for m in mappings_of(s)]
-    out += [{"system": s, "mapping": m, "source": v, "json": f"{OUT}/{s}/mlp/{v}/{m}/helix.json"}
-            for (_, v, m) in STUDY.mlp_models(s)]
+    out += [{"system": s, "mapping": m, "source": v, "json": f"{OUT}/{s}/mlp/{v}/{m}/helix.json",
+             "summary": f"{OUT}/{s}/mlp/{v}/{m}/summary.json"} for (_, v, m) in STUDY.mlp_models(s)]
     return out
 
 
