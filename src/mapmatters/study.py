@@ -361,6 +361,9 @@ def preset_banner(study: Study, out: str) -> str:
         lines.append(f"  {s} ({system['kind']}) reference: production {p['production_ps'] / 1000:g} ns at dt "
                      f"{p['dt_ps'] * 1000:g} fs, positions+forces every {p['output_every_steps']} steps = "
                      f"{n_out} frames; equilibration {p['equilibration_ps']:g} ps; {p['temperature_K']:g} K")
+        if p.get("start"):
+            conf = system["molecule"]["start_conformations"][p["start"]]
+            lines.append(f"    start structure: {p['start']} (phi {conf['phi_deg']:g}, psi {conf['psi_deg']:g} deg)")
         lines.append(f"    mappings: {', '.join(study.mappings(s))}")
         if study.classical[s]:
             lines.append(f"    classical models: {', '.join(study.classical[s])}")
