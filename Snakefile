@@ -23,6 +23,7 @@ include: "workflow/rules/classical.smk"
 include: "workflow/rules/mlp.smk"
 include: "workflow/rules/nve.smk"
 include: "workflow/rules/chirality.smk"
+include: "workflow/rules/helix.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/provenance.smk"
 

@@ -295,11 +295,64 @@ def claim_barriers(out, system: str = "alanine", variant: str = "mace") -> list[
 
 
 # ------------------------------------------------------------------ finding 6
-def claim_not_built(finding: str, claim: str, needs: Path, what: str) -> list[Claim]:
-    if needs.exists():
-        return [Claim(finding, claim, "-", None, "-", NED, "-", f"{needs} exists but has no claim statistic yet",
-                      [str(needs)])]
-    return [_ned(finding, claim, "-", "-", "-", [needs], f"{what} is not part of this workflow yet ({needs})")]
+#: fewer frames than this in a helix row (a model: stable frames of all chains): too noisy to decide
+MIN_HELIX_FRAMES = 100
+
+
+def claim_helix(out, figure5: dict, figure6: dict) -> list[Claim]:
+    """6: the CA model (unique species) is symmetric in chi_hel, Core samples extra left-handed
+    helices, Core Beta forms right-handed helices like the reference (tables/helix_<system>.csv;
+    the models are Figure 6's panels of mappings ca, core and core-beta)."""
+    system = figure6["system"]
+    f = Path(out) / f"tables/helix_{system}.csv"
+    specs = [
+        ("6a", "the CA model (unique species) is symmetric in chi_hel", "mirror symmetry of P(chi_hel, Q_hel), CA "
+         "model", "> 0.5", "1 for a map symmetric under chi_hel -> -chi_hel, near 0 for the reference's right-handed "
+         "helices; 0.5 is halfway"),
+        ("6b", "Core samples extra left-handed helices", "left-handed helical fraction, Core model minus reference",
+         "> 0.05", "the reference (L-alanine) has almost no left-handed helix; 5 % of frames is well above a few "
+         "stray frames"),
+        ("6c", "Core Beta forms right-handed helices like the reference", "right- minus left-handed helical "
+         "fraction, Core Beta model", "> 0.1", "a model that keeps the helix's hand has more right- than "
+         "left-handed helical frames; 0.1 asks for a clear majority of at least a tenth of the frames"),
+    ]
+    if _missing([f]):
+        return [_ned(n, c, st, th, r, [f], f"missing: {f}") for n, c, st, th, r in specs]
+    t = pd.read_csv(f)
+    variant = {p["mapping"]: p["variant"] for p in figure6["panels"]}
+
+    def row(mapping, source):
+        sel = t[(t["mapping"] == mapping) & (t["source"] == source)]
+        if sel.empty or not sel["n_frames"].iloc[0] >= MIN_HELIX_FRAMES:
+            return None
+        return sel.iloc[0]
+
+    ref = row(figure5["reference_mapping"], "reference")
+    rows = []
+    n, c, st, th, r = specs[0]
+    ca = row("ca", variant.get("ca"))
+    if ca is None or pd.isna(ca["mirror_symmetry"]):
+        rows.append(_ned(n, c, st, th, r, [f], f"CA model missing or under {MIN_HELIX_FRAMES} stable frames"))
+    else:
+        v = float(ca["mirror_symmetry"])
+        rows.append(Claim(n, c, st, v, th, PASS if v > 0.5 else FAIL, r, f"CA {v:.2f}", [str(f)]))
+    n, c, st, th, r = specs[1]
+    core = row("core", variant.get("core"))
+    if core is None or ref is None:
+        rows.append(_ned(n, c, st, th, r, [f], f"Core model or reference missing or under {MIN_HELIX_FRAMES} frames"))
+    else:
+        v = float(core["left_fraction"] - ref["left_fraction"])
+        rows.append(Claim(n, c, st, v, th, PASS if v > 0.05 else FAIL, r,
+                          f"Core {core['left_fraction']:.3f}, reference {ref['left_fraction']:.3f}", [str(f)]))
+    n, c, st, th, r = specs[2]
+    beta = row("core-beta", variant.get("core-beta"))
+    if beta is None:
+        rows.append(_ned(n, c, st, th, r, [f], f"Core Beta model missing or under {MIN_HELIX_FRAMES} stable frames"))
+    else:
+        v = float(beta["right_fraction"] - beta["left_fraction"])
+        rows.append(Claim(n, c, st, v, th, PASS if v > 0.1 else FAIL, r,
+                          f"right {beta['right_fraction']:.3f}, left {beta['left_fraction']:.3f}", [str(f)]))
+    return rows
 
 
 # ------------------------------------------------------------------ finding 7
@@ -370,8 +423,12 @@ def evaluate(out, figures: dict, systems: list[str]) -> list[Claim]:
         rows += claim_barriers(out, f3["system"], f3["variant"])
     else:
         rows.append(_ned("5", "enantiomerization barriers", "-", "-", "-", [], "alanine is not part of this run"))
-    rows += claim_not_built("6", "polyalanine: CA symmetric in chi_hel, Core extra left-handed, Core Beta right-handed",
-                            out / "tables/helix.csv", "the Ala15 helix study")
+    f5, f6 = figures.get("figure5") or {}, figures.get("figure6") or {}
+    if f6.get("system") in systems and f5.get("system") == f6.get("system"):
+        rows += claim_helix(out, f5, f6)
+    else:
+        rows.append(_ned("6", "polyalanine: CA symmetric in chi_hel, Core extra left-handed, Core Beta right-handed",
+                         "-", "-", "-", [], "polyalanine is not part of this run"))
     return rows
 
 

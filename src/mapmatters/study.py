@@ -184,6 +184,12 @@ def _check_reference(config: dict, name: str, system: dict) -> None:
         if k not in ref:
             raise _err(f"'reference.{name}.{k}' is missing; a '{system['kind']}' system needs it.",
                        f"reference.{name}.{k}", "add it (see workflow/schemas/config.schema.yaml).")
+    if "start" in ref:
+        named = system["molecule"].get("start_conformations") or {}
+        if system["kind"] != "solvated" or ref["start"] not in named:
+            raise _err(f"'reference.{name}.start' is '{ref['start']}', which is not one of the system's "
+                       f"molecule.start_conformations ({', '.join(named) or 'none'}).", f"reference.{name}.start",
+                       "name a start conformation of the system YAML, or drop 'start'.")
     steps = ref["production_ps"] / ref["dt_ps"]
     if abs(steps - round(steps)) > 1e-6 or round(steps) % ref["output_every_steps"]:
         raise _err(f"production_ps / dt_ps = {steps:g} steps is not a multiple of output_every_steps "
@@ -211,6 +217,7 @@ def _check_figures(study: Study) -> None:
                            f"add ({m}, {v}) to 'study.{system}.mlp' or remove it from the figure "
                            "(figures select from results, they do not decide what is trained).")
     _check_ramachandran_figures(study)
+    _check_helix_figures(study)
     f1 = f["figure1"]
     if f1["system"] in study.systems:
         for m in f1["mappings"]:
@@ -245,6 +252,35 @@ def _check_ramachandran_figures(study: Study) -> None:
             raise _err(f"'figures.figure3_si' shows system '{s}', but 'study.{s}.mlp' has no model of variant "
                        f"'{si['variant']}'.", "figures.figure3_si",
                        f"declare models of '{si['variant']}' under 'study.{s}.mlp' or drop '{s}' from the figure.")
+
+
+def _check_helix_figures(study: Study) -> None:
+    """Figures 5 and 6 (and 6's SI panel) show a system with the helix analysis, and Figure 6
+    only models the study computes."""
+    f = study.config["figures"]
+    for name in ("figure5", "figure6", "figure6_si"):
+        fig = f.get(name)
+        if not fig or fig["system"] not in study.systems:
+            continue
+        s = fig["system"]
+        if not study.has_analysis(s, "helix"):
+            raise _err(f"'figures.{name}' shows system '{s}', whose analyses do not include 'helix'.",
+                       f"figures.{name}.system", f"add helix to 'analyses' in the system YAML of '{s}'.")
+        if name == "figure5":
+            _mappings([fig["reference_mapping"]], study.systems[s], f"figures.{name}.reference_mapping")
+            continue
+        for p in fig["panels"]:
+            _mappings([p["mapping"]], study.systems[s], f"figures.{name}.panels")
+            if not study.has_mlp(s, p["variant"], p["mapping"]):
+                raise _err(f"'figures.{name}' shows MLP variant '{p['variant']}' on mapping '{p['mapping']}', "
+                           f"which 'study.{s}.mlp' does not compute.", f"figures.{name}.panels",
+                           f"add ({p['mapping']}, {p['variant']}) to 'study.{s}.mlp' or remove the panel.")
+    if f.get("figure6") and f["figure6"]["system"] in study.systems:
+        f5 = f.get("figure5")
+        if not f5 or f5["system"] != f["figure6"]["system"]:
+            raise _err("'figures.figure6' draws the reference panel of 'figures.figure5', which is missing or "
+                       "shows another system.", "figures.figure5",
+                       "set figures.figure5.system to Figure 6's system.")
 
 
 def seeds(study: Study, seed_for) -> dict:
@@ -290,6 +326,10 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         if study.metad_models(s):
             files += [f"{out}/tables/chirality_{s}.csv", f"{out}/figures/figure4_{s}.png",
                       f"{out}/figures/figure4_{s}.pdf"]
+        if study.has_analysis(s, "helix"):
+            files += [f"{out}/{s}/analysis/reference/{m}/helix.json" for m in study.mappings(s)]
+            files += [f"{out}/{s}/mlp/{v}/{m}/helix.json" for _, v, m in study.mlp_models(s)]
+            files.append(f"{out}/tables/helix_{s}.csv")
         if study.has_analysis(s, "ramachandran"):
             files += [f"{out}/{s}/analysis/reference/{m}/ramachandran.json" for m in study.mappings(s)]
             files += [f"{out}/{s}/mlp/{v}/{m}/ramachandran.json" for _, v, m in study.mlp_models(s)]
@@ -306,6 +346,9 @@ def targets(study: Study, out: str, system: str | None = None) -> list[str]:
         files += [f"{out}/tables/table1.csv", f"{out}/tables/table1.md"]
     if mine("figure3"):
         files += [f"{out}/figures/figure3.png", f"{out}/figures/figure3.pdf"]
+    for name in ("figure5", "figure6", "figure6_si"):
+        if figs.get(name) and mine(name):
+            files += [f"{out}/figures/{name}.png", f"{out}/figures/{name}.pdf"]
     for s in study.figure3_si_systems():
         if system in (None, s):
             files += [f"{out}/figures/figure3_{s}.png", f"{out}/figures/figure3_{s}.pdf"]
@@ -331,6 +374,9 @@ def preset_banner(study: Study, out: str) -> str:
         lines.append(f"  {s} ({system['kind']}) reference: production {p['production_ps'] / 1000:g} ns at dt "
                      f"{p['dt_ps'] * 1000:g} fs, positions+forces every {p['output_every_steps']} steps = "
                      f"{n_out} frames; equilibration {p['equilibration_ps']:g} ps; {p['temperature_K']:g} K")
+        if p.get("start"):
+            conf = system["molecule"]["start_conformations"][p["start"]]
+            lines.append(f"    start structure: {p['start']} (phi {conf['phi_deg']:g}, psi {conf['psi_deg']:g} deg)")
         lines.append(f"    mappings: {', '.join(study.mappings(s))}")
         if study.classical[s]:
             lines.append(f"    classical models: {', '.join(study.classical[s])}")

@@ -61,7 +61,9 @@ def load_system(path: str | Path) -> dict:
         ff_atoms = None
     else:
         ff_atoms = _check_sequence(data, path)
-    load_mappings(data, source=path, residue_atoms=ff_atoms)
+    specs = load_mappings(data, source=path, residue_atoms=ff_atoms)
+    if "helix" in data["analyses"]:
+        _check_helix(data, specs, path)
     return data
 
 
@@ -69,6 +71,18 @@ def _stability_defaults(given: dict | None, kind: str) -> dict:
     criterion = (given or {}).get("criterion", DEFAULT_STABILITY[kind]["criterion"])
     base = next(v for v in DEFAULT_STABILITY.values() if v["criterion"] == criterion)
     return {**base, **(given or {})}
+
+
+def _check_helix(data: dict, specs: dict[str, MappingSpec], path: str) -> None:
+    """The helix analysis needs a CA trace (at least 4 beads named CA) in every mapping."""
+    from .analysis.helix import ca_indices
+
+    for name, spec in specs.items():
+        n_ca = len(ca_indices(spec.bead_names)) if "residues" in data["mappings"][name] else 0
+        if n_ca < 4:
+            raise InputError(f"the 'helix' analysis needs at least 4 beads named CA (one per residue); "
+                             f"mapping '{name}' has {n_ca}.", file=path, key=f"mappings.{name}",
+                             fix="add a CA bead to the residue templates, or drop 'helix' from analyses.")
 
 
 def _check_liquid(data: dict, path: str) -> None:

@@ -142,3 +142,33 @@ def test_barrier_claims(tmp_path):
     t.to_csv(tmp_path / "tables/chirality_alanine.csv", index=False)
     got = {c.finding: c for c in C.claim_barriers(tmp_path)}
     assert got["5a"].verdict == C.FAIL and got["5b"].verdict == C.FAIL and got["5c"].verdict == C.NED
+
+
+def test_helix_claims(tmp_path):
+    f5 = {"system": "polyalanine", "reference_mapping": "ca"}
+    f6 = {"system": "polyalanine", "panels": [{"mapping": "ca", "variant": "mace-ca"},
+                                              {"mapping": "core", "variant": "mace"},
+                                              {"mapping": "core-beta", "variant": "mace"}]}
+    assert {c.verdict for c in C.claim_helix(tmp_path, f5, f6)} == {C.NED}
+    rows = [  # mapping, source, frames, right, left, mirror
+        ("ca", "reference", 1000, 0.80, 0.00, 0.02),
+        ("ca", "mace-ca", 400, 0.30, 0.28, 0.85),
+        ("core", "mace", 400, 0.40, 0.20, 0.40),
+        ("core-beta", "mace", 400, 0.60, 0.01, 0.05),
+    ]
+    t = pd.DataFrame(rows, columns=["mapping", "source", "n_frames", "right_fraction", "left_fraction",
+                                    "mirror_symmetry"])
+    (tmp_path / "tables").mkdir()
+    t.to_csv(tmp_path / "tables/helix_polyalanine.csv", index=False)
+    got = {c.finding: c for c in C.claim_helix(tmp_path, f5, f6)}
+    assert [got[k].verdict for k in ("6a", "6b", "6c")] == [C.PASS, C.PASS, C.PASS]
+    assert got["6b"].value == pytest.approx(0.20) and got["6c"].value == pytest.approx(0.59)
+    # the opposite outcome: CA keeps a hand, Core no left-handed helices, Core Beta left-handed
+    t.loc[1, "mirror_symmetry"], t.loc[2, "left_fraction"], t.loc[3, ["right_fraction", "left_fraction"]] = \
+        0.10, 0.01, [0.05, 0.50]
+    t.to_csv(tmp_path / "tables/helix_polyalanine.csv", index=False)
+    got = {c.finding: c for c in C.claim_helix(tmp_path, f5, f6)}
+    assert [got[k].verdict for k in ("6a", "6b", "6c")] == [C.FAIL, C.FAIL, C.FAIL]
+    t.loc[3, "n_frames"] = 10      # too few stable frames to decide
+    t.to_csv(tmp_path / "tables/helix_polyalanine.csv", index=False)
+    assert {c.finding: c for c in C.claim_helix(tmp_path, f5, f6)}["6c"].verdict == C.NED

@@ -106,10 +106,11 @@ def test_training_with_a_prior_fits_it_first_and_learns_the_rest(tmp_path):
     """On the synthetic dimers (bond lengths drawn with sd 0.015 nm) the prior is fitted before
     training (k = kT/0.015^2 within 10%), the output scale comes from the force the prior leaves
     (0.1 nm x its RMS over the training frames), and the saved model carries the fitted prior."""
+    from test_mlp_train import SMALL, _write_dataset
+
     from mapmatters.mlp import train as T
     from mapmatters.mlp.prior import prior_forces
     from mapmatters.simulate.potentials import synthetic_dimers
-    from test_mlp_train import SMALL, _write_dataset
 
     d = synthetic_dimers(60, seed=2)
     path = tmp_path / "dimers.h5"

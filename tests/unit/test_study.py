@@ -33,7 +33,7 @@ def config(monkeypatch):
 
 def test_default_study(config):
     study = load_study(config)
-    assert set(study.systems) == {"hexane", "alanine", "glycine", "proline", "threonine"}
+    assert set(study.systems) == {"hexane", "alanine", "glycine", "proline", "threonine", "polyalanine"}
     assert study.classical["hexane"] == ["four-site", "three-site", "two-site"]
     assert len(study.mlp_models("hexane")) == 22
     # alanine: MACE on all ten mappings, NequIP on Core and Core Beta; GLY has no Core Beta
@@ -63,6 +63,11 @@ def test_a_figure_cannot_ask_for_a_model_the_study_does_not_compute(config):
     (lambda c: c["study"].update(octane={}), r"key 'study.octane': 'study.octane' names a system that is not under"),
     (lambda c: c["reference"].pop("hexane"), r"key 'reference.hexane' is missing"),
     (lambda c: c["reference"].pop("alanine"), r"'reference.glycine.like' names 'alanine', which has no 'reference' entry"),
+    (lambda c: c["reference"]["polyalanine"].update(start="hairpin"),
+     r"'reference.polyalanine.start' is 'hairpin', which is not one of the system's molecule.start_conformations "
+     r"\(extended, helix\)"),
+    (lambda c: c["reference"]["alanine"].update(start="helix"),
+     r"'reference.alanine.start' is 'helix', .*start_conformations \(none\)"),
     (lambda c: c["reference"]["alanine"].pop("npt_equilibration_ps"),
      r"'reference.alanine.npt_equilibration_ps' is missing; a 'solvated' system needs it"),
 ])
@@ -194,3 +199,46 @@ def test_umbrella_checks_only_metadynamics_models(config):
     bad["study"]["alanine"]["metad"] = [{"mappings": ["heavy-atom"], "variants": ["mace"]}]
     with pytest.raises(InputError, match=r"'study.alanine.umbrella' checks the metadynamics barrier of \(core, mace\)"):
         load_study(bad)
+
+
+def test_polyalanine_default_and_paper(monkeypatch):
+    """Figure 6's models at default (the authors' cut-offs: 1.2 nm for CA, 0.5 nm for Core and Core
+    Beta), every CA species choice at paper scale; a helix start except at paper scale."""
+    monkeypatch.chdir(ROOT)
+    study = load_study(merged())
+    assert study.mlp_models("polyalanine") == [("polyalanine", "mace-ca", "ca"), ("polyalanine", "mace", "core"),
+                                               ("polyalanine", "mace", "core-beta")]
+    cfg = study.config
+    assert cfg["mlp"]["polyalanine"]["variants"]["mace-ca"]["r_cut"] == 1.2
+    assert cfg["mlp"]["polyalanine"]["variants"]["mace"]["r_cut"] == 0.5
+    assert cfg["mlp"]["polyalanine"]["md"]["start_frames"] == "least_helical"
+    assert cfg["reference"]["polyalanine"]["start"] == "helix"
+    files = targets(study, "out", "polyalanine")
+    for f in ("out/figures/figure5.png", "out/figures/figure6.pdf", "out/tables/helix_polyalanine.csv",
+              "out/polyalanine/analysis/reference/ca/helix.json", "out/polyalanine/mlp/mace/core-beta/helix.json",
+              "out/polyalanine/analysis/reference/ca/permutation.json"):
+        assert f in files, f
+    assert "out/figures/figure6_si.png" not in files
+    assert not [f for f in targets(study, "out", "alanine") if "polyalanine" in f or "figure5" in f]
+
+    paper = load_study(merged("paper"))
+    assert len(paper.mlp_models("polyalanine")) == 6
+    assert ("polyalanine", "mace-ca", "ca-symmetric") in paper.mlp
+    assert paper.config["reference"]["polyalanine"]["start"] == "extended"
+    assert paper.config["reference"]["polyalanine"]["dt_ps"] == 0.0005          # like alanine at paper scale
+    assert paper.config["mlp"]["polyalanine"]["md"]["n_runs"] == 100
+    assert "out/figures/figure6_si.png" in targets(paper, "out")
+
+    ci = load_study(merged("ci"))
+    assert "polyalanine" not in ci.systems and not [f for f in targets(ci, "out") if "figure5" in f]
+
+
+def test_figure6_cannot_show_an_undeclared_model(config):
+    config = copy.deepcopy(config)
+    config["figures"]["figure6"]["panels"].append({"mapping": "ca-single", "variant": "mace-ca"})
+    with pytest.raises(InputError, match=r"'figures.figure6' shows MLP variant 'mace-ca' on mapping 'ca-single'"):
+        load_study(config)
+    config["figures"]["figure6"]["panels"].pop()
+    config["figures"]["figure5"]["system"] = "alanine"
+    with pytest.raises(InputError, match=r"'figures.figure5' shows system 'alanine', whose analyses do not include"):
+        load_study(config)

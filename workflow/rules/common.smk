@@ -63,9 +63,10 @@ def seed_for(*labels):
 
 
 def md_runtime_min(system, ps):
-    """Wall-time budget (min) of a reference MD stage: 2x a pessimistic speed per thread."""
+    """Wall-time budget (min) of a reference MD stage: 2x a pessimistic speed per thread
+    (``reference.<system>.speed_ns_per_day`` on 2 threads at 1 fs; 25, a capped amino acid's box)."""
     p = config["reference"][system]
-    ns_per_day = 25.0 * p["threads"] / 2.0 * (0.001 / p["dt_ps"])
+    ns_per_day = p.get("speed_ns_per_day", 25.0) * p["threads"] / 2.0 * (0.001 / p["dt_ps"])
     return int(max(10, 2.0 * ps / 1000.0 / ns_per_day * 1440))
 
 
@@ -223,3 +224,41 @@ def figure1_columns():
                          "rdf": f"{base}/{model}/{m}/rdf_runs.csv"}
                         for model in figure1_models(f1["system"])}}
             for m in f1["mappings"]]
+
+
+# --- helix rules (polyalanine: Figures 5 and 6)
+
+
+def helix_cfg():
+    return config["analysis"]["helix"]
+
+
+def helix_table_entries(s):
+    """Every helix result of a system: each mapping's reference and each model."""
+    out = [{"system": s, "mapping": m, "source": "reference",
+            "json": f"{OUT}/{s}/analysis/reference/{m}/helix.json"} for m in mappings_of(s)]
+    out += [{"system": s, "mapping": m, "source": v, "json": f"{OUT}/{s}/mlp/{v}/{m}/helix.json",
+             "summary": f"{OUT}/{s}/mlp/{v}/{m}/summary.json"} for (_, v, m) in STUDY.mlp_models(s)]
+    return out
+
+
+def figure5_reference():
+    """The reference panel of Figures 5 and 6: the helix series of figures.figure5's mapping."""
+    f5 = config["figures"]["figure5"]
+    base = f"{OUT}/{f5['system']}/analysis/reference/{f5['reference_mapping']}"
+    return {"csv": f"{base}/helix.csv", "json": f"{base}/helix.json",
+            "label": f"atomistic reference ({f5['reference_mapping']} beads)"}
+
+
+def helix_figure_panels(name):
+    """Figure 6 (or its SI panel): per (mapping, variant) the model's helix files and the ALA
+    template's beads (for the drawing of the mapping)."""
+    fig = config["figures"][name]
+    s = fig["system"]
+    out = []
+    for p in fig["panels"]:
+        base = f"{OUT}/{s}/mlp/{p['variant']}/{p['mapping']}"
+        residues = SYSTEMS[s]["mappings"][p["mapping"]].get("residues", {})
+        out.append({**p, "csv": f"{base}/helix.csv", "json": f"{base}/helix.json",
+                    "beads": residues.get("ALA", {}).get("beads", [])})
+    return out

@@ -32,6 +32,7 @@ __all__ = [
     "helicity",
     "helix_free_energy",
     "helix_histogram",
+    "least_helical_frames",
     "mirror_symmetry",
     "radius_of_gyration",
 ]
@@ -172,3 +173,14 @@ def mirror_symmetry(P, chi_edges) -> float:
     if P.shape[0] != len(e) - 1 or not np.allclose(e, -e[::-1], atol=1e-12 * max(1.0, np.abs(e).max())):
         raise ValueError("chi_hel edges must match P's first axis and be symmetric about 0")
     return overlap(P, P[::-1, :])
+
+
+def least_helical_frames(q_hel, n: int) -> list[int]:
+    """The ``n`` frames with the lowest Q_hel (ties: the earlier frame), lowest first.
+
+    The paper's CG MD starts (STUDY.md section 5): the least helical reference frames, so that a
+    model has to form the helix itself."""
+    q = np.asarray(q_hel, dtype=np.float64).ravel()
+    if n < 1 or n > q.size:
+        raise ValueError(f"need 1 <= n <= {q.size} start frames, got {n}")
+    return [int(i) for i in np.argsort(q, kind="stable")[:n]]

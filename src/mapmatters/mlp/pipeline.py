@@ -64,12 +64,28 @@ def train_variant(dataset: str, outdir: str | Path, base: dict, variant: dict, t
     return metrics
 
 
-def start_positions(dataset: str, n_runs: int) -> tuple[np.ndarray, list[int]]:
-    """Positions (n_runs, N, 3) of evenly spaced dataset frames (the same rule as classical runs)."""
+START_RULES = ("evenly", "least_helical")
+
+
+def start_positions(dataset: str, n_runs: int, rule: str = "evenly") -> tuple[np.ndarray, list[int]]:
+    """Positions (n_runs, N, 3) of the dataset frames the runs start from, and their indices.
+
+    ``rule`` (``mlp.<system>.md.start_frames``): ``evenly``, evenly spaced frames (the same rule
+    as classical runs); ``least_helical``, the frames with the lowest helicity Q_hel of the
+    mapping's CA beads (polyalanine, the paper's start), lowest first.
+    """
+    from ..analysis.helix import ca_indices, helicity, least_helical_frames
     from ..cgdata import CGDataset
     from ..runs import start_frames
 
+    if rule not in START_RULES:
+        raise ValueError(f"unknown start-frame rule '{rule}' (use one of {START_RULES})")
     with CGDataset(dataset) as ds:
-        frames = start_frames(ds.n_frames, n_runs)
+        if rule == "evenly":
+            frames = start_frames(ds.n_frames, n_runs)
+        else:
+            ca = ca_indices(list(ds.topology.bead_names))
+            q = np.concatenate([helicity(b["positions"][:, ca]) for b in ds.iter_chunks(fields=("positions",))])
+            frames = least_helical_frames(q, n_runs)
         R = np.stack([ds.read("positions", f, f + 1)[0] for f in frames]).astype(np.float32)
     return R, frames

@@ -2,8 +2,9 @@
 engine is :mod:`mapmatters.simulate.md`, which knows nothing of MLPs).
 
 All runs of one model go through one vmapped JAX-MD loop (:func:`mapmatters.simulate.md.run`),
-started from evenly spaced frames of the mapped reference (the same frames as the classical
-runs), one seed per run. The record ``md.json`` holds, per run, what the classical
+started from frames of the mapped reference (``md.start_frames``: evenly spaced, the same
+frames as the classical runs, or the least helical ones for polyalanine; recorded in
+``md.json``), one seed per run. The record ``md.json`` holds, per run, what the classical
 ``run.json`` holds (length, mean temperature, speed, the engine's blow-up guard), so the shared
 analysis decides stability for both engines alike.
 """
@@ -31,7 +32,8 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     cfg = MD.loop_config(md)
     # skin > 0: the list is rebuilt only when a bead has moved skin/2 (mapmatters.simulate.md)
     system = MD.system_from_model(model, params, data["masses"], skin=cfg["skin"])
-    R0, frames = start_positions(dataset, int(md["n_runs"]))
+    start_rule = md.get("start_frames", "evenly")
+    R0, frames = start_positions(dataset, int(md["n_runs"]), start_rule)
     seeds = [int(seed) * 1000 + k for k in range(len(R0))]
     # the loop writes (and resumes) in a work folder that is not a rule output, so a killed job's
     # chunks survive Snakemake's clean-up of incomplete outputs; the finished file is moved in place
@@ -61,6 +63,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
                              f"of all chains per day of wall time ({describe()['backend']})"),
         })
     summary = {"model_config": mcfg, "md_config": cfg, "n_chains": len(R0), "speed": speed,
+               "start_frames": {"rule": start_rule, "frames": [int(f) for f in frames]},
                "neighbour_reallocations": res["reallocations"], "neighbour_capacity": res["capacity"],
                "blowup": res["blowup"], "runtime": describe(), "runs": runs}
     write_json(out_json, summary)

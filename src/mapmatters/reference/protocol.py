@@ -32,11 +32,42 @@ def write_topology(system: dict, top_out: str, itp_out: str) -> None:
                                             system["box"]["n_molecules"], system["name"]))
 
 
+def start_dihedrals(system: dict, params: dict) -> tuple[float, float]:
+    """(phi, psi) in degrees of every residue of a solvated system's start structure.
+
+    ``params['start']`` (the preset's ``reference.<system>.start``) names one of the system's
+    ``molecule.start_conformations`` (polyalanine: ``helix`` in the small presets, ``extended``
+    as the authors); without it, ``molecule.conformation``.
+    """
+    mol = system["molecule"]
+    name = params.get("start")
+    if name is None:
+        conf = mol["conformation"]
+    else:
+        named = mol.get("start_conformations") or {}
+        if name not in named:
+            from ..errors import InputError
+
+            raise InputError(f"reference.{system['name']}.start is '{name}', which is not one of the system's "
+                             f"molecule.start_conformations ({', '.join(named) or 'none'}).",
+                             key=f"reference.{system['name']}.start",
+                             fix="name a start conformation of the system YAML, or drop 'start'.")
+        conf = named[name]
+    return float(conf["phi_deg"]), float(conf["psi_deg"])
+
+
+def start_structure(system: dict, params: dict):
+    """Heavy atoms (Angstrom, :class:`mapmatters.reference.peptide.Atom`) of the start structure."""
+    from .peptide import build_peptide
+
+    return build_peptide(system["molecule"]["sequence"], start_dihedrals(system, params))
+
+
 def build_solvated(system: dict, params: dict, out_gro: str, out_top: str, *, seed: int, workdir: str,
                    log: str) -> dict:
     """A molecule built from its sequence, in a box of water, neutralised when charged.
 
-    Start structure from ``molecule.conformation`` (:mod:`.peptide`), hydrogens and topology by
+    Start structure from :func:`start_dihedrals` (:mod:`.peptide`), hydrogens and topology by
     ``pdb2gmx -ignh`` (force field and water model from the system), ``editconf`` (box shape and
     margin), ``solvate`` and, when the net charge is not zero, ``genion -neutral``. The topology
     and structure move into place only when every step has run.
@@ -48,8 +79,7 @@ def build_solvated(system: dict, params: dict, out_gro: str, out_top: str, *, se
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    conf = mol["conformation"]
-    write_peptide_pdb(work / "start.pdb", mol["sequence"], (conf["phi_deg"], conf["psi_deg"]))
+    write_peptide_pdb(work / "start.pdb", mol["sequence"], start_dihedrals(system, params))
     gromacs.pdb2gmx(str(work / "start.pdb"), mol["forcefield"], mol["water"], str(work / "molecule.gro"),
                     str(work / "topol.top"), workdir=str(work), log=log)
     edge = gromacs.editconf_box(str(work / "molecule.gro"), str(work / "boxed.gro"), box["margin_nm"],
