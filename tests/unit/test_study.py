@@ -35,7 +35,8 @@ def test_default_study(config):
     study = load_study(config)
     assert set(study.systems) == {"hexane", "alanine", "glycine", "proline", "threonine", "polyalanine"}
     assert study.classical["hexane"] == ["four-site", "three-site", "two-site"]
-    assert len(study.mlp_models("hexane")) == 22
+    assert len(study.mlp_models("hexane")) == 23   # 18 Table 1 + 4 Figure 2 + 1 with priors
+    assert ("hexane", "mace-nu2-L2-N20-prior", "two-site") in study.mlp
     # alanine: MACE on all ten mappings, NequIP on Core and Core Beta; GLY has no Core Beta
     assert len(study.mlp_models("alanine")) == 12 and ("alanine", "nequip", "core-beta") in study.mlp
     assert len(study.mlp_models("glycine")) == 3 and len(study.mlp_models("proline")) == 4
