@@ -120,6 +120,7 @@ def test_table_carries_the_umbrella_check(tmp_path):
 
     metad = {"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.5, "barrier_walker_averaged_F_kcal_mol": 12.8,
              "wait_time_ps": 1e6, "transition_seen": True, "n_crossed": 3, "n_walkers": 4,
+             "first_crossing_ps": [40.5, None, 12.0, 80.0],
              "lower_bound_kcal_mol": None, "length_ps": 100.0, "start": {"frame": 7, "improper_deg": 123.0}}
     umb = {"barrier_kcal_mol": 13.6, "barrier_err_kcal_mol": 0.4,
            "comparison": {"difference_kcal_mol": 0.6, "agree": True}}
@@ -134,4 +135,5 @@ def test_table_carries_the_umbrella_check(tmp_path):
     assert df.loc[0, "umbrella_barrier_kcal_mol"] == 13.6 and df.loc[0, "umbrella_agrees"]
     assert df.loc[0, "umbrella_minus_metad_kcal_mol"] == pytest.approx(0.6)
     assert np.isnan(df.loc[1, "umbrella_barrier_kcal_mol"])
+    assert df.loc[0, "first_transition_ps"] == 12.0
 

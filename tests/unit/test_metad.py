@@ -206,6 +206,12 @@ def test_wtmetad_recovers_dihedral_barrier(tmp_path):
     assert conv["barrier_mean"][-1] == pytest.approx(b)
     a = analyse_metad(tmp_path / "full.h5", BASIN, PLANAR, (math.pi / 2 - 0.6, math.pi / 2 + 0.6))
     assert a["barrier_kJ_mol"] == pytest.approx(b) and a["n_crossed"] == W
+    fc = a["first_crossing_ps"]
+    assert len(fc) == W and all(0 < t <= 160.0 for t in fc)
+    from mapmatters.simulate.metad import first_crossing_ps, in_region
+    k = int(np.argmax(in_region(cvs[:, 0], (math.pi / 2 - 0.6, math.pi / 2 + 0.6))))
+    assert fc[0] == pytest.approx((k + 1) * SETTINGS["frames_every_ps"])      # frame k is at (k + 1) x 0.4 ps
+    assert first_crossing_ps(np.zeros((3, 2)), [1.0, 2.0, 3.0], (2.5, 3.0)) == [None, None]
     assert a["lower_bound_if_none_crossed_kJ_mol"] is None and a["length_ps"] == pytest.approx(160.0)
     assert a["wait_time_ps"] == pytest.approx(float(eyring_wait_time_ps(b)))
 

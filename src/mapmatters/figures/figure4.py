@@ -25,9 +25,16 @@ from .figure1 import save_figure  # noqa: E402
 BOND_NM = 0.19
 TABLE_COLUMNS = ["system", "variant", "mapping", "barrier_kcal_mol", "barrier_sd_kcal_mol",
                  "barrier_walker_averaged_F_kcal_mol", "wait_time_ps", "transition_seen", "n_crossed", "n_walkers",
+                 "first_transition_ps",
                  "lower_bound_kcal_mol", "length_ps", "start_frame", "start_improper_deg",
                  "umbrella_barrier_kcal_mol", "umbrella_err_kcal_mol", "umbrella_minus_metad_kcal_mol",
                  "umbrella_agrees"]
+
+
+def _first(times) -> float | None:
+    """The earliest walker's first arrival in the mirror basin (ps), None when none arrived."""
+    got = [t for t in (times or []) if t is not None]
+    return min(got) if got else None
 
 
 def _umbrella(e) -> dict | None:
@@ -47,6 +54,7 @@ def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
                      "barrier_walker_averaged_F_kcal_mol": s["barrier_walker_averaged_F_kcal_mol"],
                      "wait_time_ps": s["wait_time_ps"], "transition_seen": s["transition_seen"],
                      "n_crossed": s["n_crossed"], "n_walkers": s["n_walkers"],
+                     "first_transition_ps": _first(s.get("first_crossing_ps")),
                      "lower_bound_kcal_mol": s["lower_bound_kcal_mol"], "length_ps": s["length_ps"],
                      "start_frame": s["start"]["frame"], "start_improper_deg": s["start"]["improper_deg"]})
         u = _umbrella(e)

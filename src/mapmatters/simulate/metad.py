@@ -567,6 +567,15 @@ def crossed(cv, transition_region, other_region=None) -> np.ndarray:
     return in_region(cv, other_region if other_region is not None else transition_region).any(axis=0)
 
 
+def first_crossing_ps(cv, time_ps, transition_region, other_region=None) -> list:
+    """Per walker (columns of ``cv`` (F, W)): the time (ps, from ``time_ps`` (F,)) of the first frame
+    in ``other_region`` (or the transition region when None), None for a walker that never got
+    there."""
+    inside = in_region(np.asarray(cv), other_region if other_region is not None else transition_region)
+    t = np.asarray(time_ps, np.float64)
+    return [float(t[np.argmax(col)]) if col.any() else None for col in inside.T]
+
+
 def no_crossing_lower_bound(hills: dict, grid, minimum_region, transition_region) -> np.ndarray:
     """Lower bound on the barrier (kJ/mol, per walker) for walkers that never crossed: the bias
     deposited at the start minimum, V(s_min) minus the largest V in the transition region
@@ -609,7 +618,8 @@ def analyse_metad(path, minimum_region, transition_region, other_region=None, n_
     hills = read_hills(path)
     with h5py.File(path, "r") as f:
         cv = f["cv"][()]
-        length_ps = float(f["time"][-1]) if len(f["time"]) else 0.0
+        t_frames = f["time"][()]
+        length_ps = float(t_frames[-1]) if len(t_frames) else 0.0
     T = hills["temperature_K"]
     g = angle_grid(n_grid)
     F = free_energy(hills["centre"], hills["height"], hills["sigma"], hills["bias_factor"], g)
@@ -627,6 +637,7 @@ def analyse_metad(path, minimum_region, transition_region, other_region=None, n_
             "s_ts_rad": float(mean["s_ts"]), "s_min_rad": float(mean["s_min"]),
             "barrier_per_walker_kJ_mol": per["barrier"].tolist(),
             "crossed": x.tolist(), "n_crossed": int(x.sum()),
+            "first_crossing_ps": first_crossing_ps(cv, t_frames, transition_region, other_region),
             "lower_bound_kJ_mol": lb.tolist(),
             "lower_bound_if_none_crossed_kJ_mol": None if x.any() else float(lb.max()),
             "wait_time_ps": float(eyring_wait_time_ps(b, T)),
