@@ -346,6 +346,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
     keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds))
     plain = system.neighbor_fn is None
     umbrella = cfg["bias"] == "umbrella"
+    tag = "umbrella" if umbrella else "metad"     # log prefix
     frame_names = ("cv", "bias", "epot", "kT")
 
     realloc = 0
@@ -362,7 +363,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         f = h5py.File(out_path, "r+")
         for name in frame_names + ("time",):
             f[name].resize(done, axis=0)
-        say(f"[metad] resume {out_path} at frame {done}/{cfg['n_frames']}")
+        say(f"[{tag}] resume {out_path} at frame {done}/{cfg['n_frames']}")
     else:
         done = 0
         capacity = 0 if plain else int(np.ceil(_edges_needed(system, R0) * cfg["capacity_margin"]))
@@ -389,7 +390,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
                 raise RuntimeError("neighbour list keeps overflowing; giving up")
             capacity = max(int(np.ceil(_edges_needed(system, np.asarray(state.position))
                                        * cfg["capacity_margin"])), int(np.ceil(capacity * 1.5)))
-            say(f"[metad] neighbour list overflow in the unbiased steps: capacity -> {capacity}, redo")
+            say(f"[{tag}] neighbour list overflow in the unbiased steps: capacity -> {capacity}, redo")
             nbrs = _nbrs(system, R0, capacity)
         tmp = Path(str(out_path) + ".tmp")
         f = h5py.File(tmp, "w")
@@ -429,7 +430,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
                 pos = np.asarray(state.position)
                 capacity = max(int(np.ceil(_edges_needed(system, pos) * cfg["capacity_margin"])),
                                int(np.ceil(capacity * 1.5)))
-                say(f"[metad] neighbour list overflow at frame {done}: capacity -> {capacity}, redo chunk")
+                say(f"[{tag}] neighbour list overflow at frame {done}: capacity -> {capacity}, redo chunk")
                 nbrs = _nbrs(system, pos, capacity)
                 continue
             if compiled:
@@ -461,7 +462,7 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
             np.savez(tmp, **ck)
             os.replace(tmp, state_path)
             chunks_run += 1
-            say(f"[metad] frame {done}/{cfg['n_frames']} ({done * every_ps:.1f} ps), {h_new} hills, "
+            say(f"[{tag}] frame {done}/{cfg['n_frames']} ({done * every_ps:.1f} ps), {h_new} hills, "
                 f"bias at CV mean {np.mean(rec['bias'][:, take - 1]):.2f} kJ/mol, {secs:.1f} s/chunk")
         speed = _speed(timings, dt, W)
         f.attrs["speed"] = json.dumps(speed)
