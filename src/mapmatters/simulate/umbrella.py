@@ -24,6 +24,7 @@ it with JAX hidden, so it uses its numpy solvers (fast enough for a few tens of 
 """
 from __future__ import annotations
 
+import logging
 import math
 import sys
 
@@ -44,11 +45,15 @@ def _pymbar():
     for k in hidden:
         del sys.modules[k]
     sys.modules["jax"] = None          # "import jax" raises ImportError while pymbar loads
+    quiet = logging.getLogger("pymbar.mbar_solvers")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)      # its "JAX NOT FOUND, install it" banner: JAX is hidden on purpose
     try:
         import pymbar
     finally:
         del sys.modules["jax"]
         sys.modules.update(hidden)
+        quiet.setLevel(level)
     return pymbar
 
 
