@@ -93,8 +93,13 @@ def test_summary_lower_bound_when_no_walker_crossed(tmp_path):
     assert s["lower_bound_kJ_mol"] is not None and s["lower_bound_if_none_crossed_kJ_mol"] > 0
     assert s["lower_bound_kcal_mol"] == pytest.approx(s["lower_bound_if_none_crossed_kJ_mol"] / 4.184)
     assert s["wait_time_lower_bound_ps"] > 0
-    assert len(s["barrier_per_walker_kJ_mol"]) == 2 and s["barrier_sd_kJ_mol"] >= 0
+    assert len(s["barrier_per_walker_kJ_mol"]) == 2 and s["barrier_walker_sd_kJ_mol"] >= 0
     assert s["barrier_kcal_mol"] == pytest.approx(s["barrier_kJ_mol"] / 4.184)
+    # the headline barrier is the walker-averaged F's; with two walkers the jackknife error is
+    # half the difference of the two single-walker barriers
+    assert s["barrier_kJ_mol"] == pytest.approx(s["barrier_walker_averaged_F_kJ_mol"])
+    loo = s["barrier_leave_one_out_kcal_mol"]
+    assert s["barrier_err_kcal_mol"] == pytest.approx(abs(loo[0] - loo[1]) / 2, rel=1e-6)
     assert abs(s["top_frame"]["improper_deg"]) > 60      # nowhere near planar, but the nearest one
     assert np.shape(s["F_per_walker_kJ_mol"]) == (360, 2)
 
@@ -103,11 +108,11 @@ def test_umbrella_comparison_by_hand():
     from mapmatters.mlp.chirality import compare_barriers
 
     kT = 0.0083144626181532 * 300.0 / 4.184          # 0.596 kcal/mol
-    c = compare_barriers({"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.6, "temperature_K": 300.0},
+    c = compare_barriers({"barrier_kcal_mol": 13.0, "barrier_err_kcal_mol": 0.6, "temperature_K": 300.0},
                          {"barrier_kcal_mol": 14.0, "barrier_err_kcal_mol": 0.8})
     assert c["difference_kcal_mol"] == pytest.approx(1.0) and c["combined_error_kcal_mol"] == pytest.approx(1.0)
     assert c["tolerance_kcal_mol"] == pytest.approx(2.0) and c["agree"]
-    c = compare_barriers({"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.1}, {"barrier_kcal_mol": 12.0,
+    c = compare_barriers({"barrier_kcal_mol": 13.0, "barrier_err_kcal_mol": 0.1}, {"barrier_kcal_mol": 12.0,
                                                                                  "barrier_err_kcal_mol": 0.1})
     # errors this small: the tolerance is 1 k_B T, and 1 kcal/mol is more than that
     assert c["tolerance_kcal_mol"] == pytest.approx(kT, rel=1e-3) and not c["agree"]
@@ -118,7 +123,8 @@ def test_table_carries_the_umbrella_check(tmp_path):
 
     from mapmatters.figures.figure4 import TABLE_COLUMNS, chirality_table
 
-    metad = {"barrier_kcal_mol": 13.0, "barrier_sd_kcal_mol": 0.5, "barrier_walker_averaged_F_kcal_mol": 12.8,
+    metad = {"barrier_kcal_mol": 13.0, "barrier_err_kcal_mol": 0.5, "barrier_walker_mean_kcal_mol": 13.4,
+             "barrier_walker_sd_kcal_mol": 1.1,
              "wait_time_ps": 1e6, "transition_seen": True, "n_crossed": 3, "n_walkers": 4,
              "first_crossing_ps": [40.5, None, 12.0, 80.0],
              "lower_bound_kcal_mol": None, "length_ps": 100.0, "start": {"frame": 7, "improper_deg": 123.0}}

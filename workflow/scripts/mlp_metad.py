@@ -13,5 +13,6 @@ with rule_log(snakemake.log[0]):
                         snakemake.output.summary, snakemake.params.settings, start=snakemake.params.start,
                         seed=snakemake.params.seed, walkers=snakemake.params.walkers,
                         mapping=snakemake.wildcards.mapping)
-    print(f"[mlp_metad] barrier {s['barrier_kcal_mol']:.2f} +- {s['barrier_sd_kcal_mol']:.2f} kcal/mol, "
+    print(f"[mlp_metad] barrier {s['barrier_kcal_mol']:.2f} +- {s['barrier_err_kcal_mol']:.2f} kcal/mol "
+          "(walker-averaged F, jackknife), "
           f"{s['n_crossed']}/{s['n_walkers']} walkers crossed, lower bound {s['lower_bound_kcal_mol']} kcal/mol")

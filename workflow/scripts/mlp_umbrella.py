@@ -14,6 +14,6 @@ with rule_log(snakemake.log[0]):
                            seed=snakemake.params.seed, mapping=snakemake.wildcards.mapping)
     c = s["comparison"]
     print(f"[mlp_umbrella] barrier {s['barrier_kcal_mol']:.2f} +- {s['barrier_err_kcal_mol']:.2f} kcal/mol (MBAR); "
-          f"metadynamics {c['metad_barrier_kcal_mol']:.2f} +- {c['metad_sd_kcal_mol']:.2f}; "
+          f"metadynamics {c['metad_barrier_kcal_mol']:.2f} +- {c['metad_err_kcal_mol']:.2f}; "
           f"difference {c['difference_kcal_mol']:+.2f}, {'agree' if c['agree'] else 'DISAGREE'} "
           f"(tolerance {c['tolerance_kcal_mol']:.2f})")

@@ -2,7 +2,7 @@
 well-tempered metadynamics along the improper N-CA-CB-C (:mod:`mapmatters.mlp.chirality`).
 
 (a) F(s) along the improper (degrees, kcal/mol) per mapping, the walker-averaged F as a line and
-the walker range as a band, the barrier (walker mean +- sd) in the legend, and where the model has
+the walker range as a band, the barrier (walker-averaged F, jackknife error) in the legend, and where the model has
 an umbrella check the MBAR profile (dashed, its error as a band); (b) per mapping the
 beads of the start (L) frame and of the snapshot nearest the planar state (+-180 deg), both
 superposed on the start frame (Kabsch) and projected on its two principal axes; bonds are drawn
@@ -23,8 +23,9 @@ from ..units import KJ_TO_KCAL  # noqa: E402
 from .figure1 import save_figure  # noqa: E402
 
 BOND_NM = 0.19
-TABLE_COLUMNS = ["system", "variant", "mapping", "barrier_kcal_mol", "barrier_sd_kcal_mol",
-                 "barrier_walker_averaged_F_kcal_mol", "wait_time_ps", "transition_seen", "n_crossed", "n_walkers",
+TABLE_COLUMNS = ["system", "variant", "mapping", "barrier_kcal_mol", "barrier_err_kcal_mol",
+                 "barrier_walker_mean_kcal_mol", "barrier_walker_sd_kcal_mol", "wait_time_ps", "transition_seen",
+                 "n_crossed", "n_walkers",
                  "first_transition_ps",
                  "lower_bound_kcal_mol", "length_ps", "start_frame", "start_improper_deg",
                  "umbrella_barrier_kcal_mol", "umbrella_err_kcal_mol", "umbrella_minus_metad_kcal_mol",
@@ -50,8 +51,9 @@ def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
     for e in entries:
         s = json.loads(open(e["json"]).read())
         rows.append({"system": e["system"], "variant": e["variant"], "mapping": e["mapping"],
-                     "barrier_kcal_mol": s["barrier_kcal_mol"], "barrier_sd_kcal_mol": s["barrier_sd_kcal_mol"],
-                     "barrier_walker_averaged_F_kcal_mol": s["barrier_walker_averaged_F_kcal_mol"],
+                     "barrier_kcal_mol": s["barrier_kcal_mol"], "barrier_err_kcal_mol": s["barrier_err_kcal_mol"],
+                     "barrier_walker_mean_kcal_mol": s["barrier_walker_mean_kcal_mol"],
+                     "barrier_walker_sd_kcal_mol": s["barrier_walker_sd_kcal_mol"],
                      "wait_time_ps": s["wait_time_ps"], "transition_seen": s["transition_seen"],
                      "n_crossed": s["n_crossed"], "n_walkers": s["n_walkers"],
                      "first_transition_ps": _first(s.get("first_crossing_ps")),
@@ -126,7 +128,7 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
         g = np.degrees(np.asarray(s["grid_rad"]))
         F = np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL
         col = f"C{k}"
-        lab = (f"{e['mapping']}: {s['barrier_kcal_mol']:.1f} $\\pm$ {s['barrier_sd_kcal_mol']:.1f} kcal/mol, "
+        lab = (f"{e['mapping']}: {s['barrier_kcal_mol']:.1f} $\\pm$ {s['barrier_err_kcal_mol']:.1f} kcal/mol, "
                f"{s['n_crossed']}/{s['n_walkers']} crossed")
         if not s["transition_seen"] and s["lower_bound_kcal_mol"] is not None:
             lab += f" (no crossing: > {s['lower_bound_kcal_mol']:.1f})"

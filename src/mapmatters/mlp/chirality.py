@@ -18,8 +18,9 @@ MLPs); this module builds the model :class:`mapmatters.simulate.md.System` (as
   kept (``work/snapshots.npz``, for the figure's frame nearest the barrier top). The finished file
   is moved to ``hills.h5``.
 - **Summary** (``metad.json``, :func:`summarise`): the barrier (max F over the transition region
-  minus min F over the start basin) per walker, its walker mean and sd, and the barrier of the
-  walker-averaged F, in kJ/mol and kcal/mol; which walkers crossed into the mirror basin; when none
+  minus min F over the start basin) of the walker-averaged F with its jackknife error over walkers
+  (:func:`mapmatters.simulate.metad.jackknife_barrier`), and per walker with their mean and sd,
+  in kJ/mol and kcal/mol; which walkers crossed into the mirror basin; when none
   did, the no-crossing lower bound; the Eyring wait time h/(k_B T) exp(F/k_B T) at the run
   temperature; barrier vs time; start frame; settings; the start and barrier-top bead positions.
 """
@@ -223,6 +224,7 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6) 
                        np.asarray(a["grid_rad"]))
     per = np.asarray(a["barrier_per_walker_kJ_mol"], float)
     mean, sd = float(per.mean()), float(per.std(ddof=1)) if len(per) > 1 else 0.0
+    jk = M.jackknife_barrier(Fw, np.asarray(a["grid_rad"]), reg["minimum"], reg["transition"])
     T = a["temperature_K"]
     lb = a["lower_bound_if_none_crossed_kJ_mol"]
     out = dict(a)
@@ -230,15 +232,19 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6) 
         "regions_rad": {k: list(v) for k, v in reg.items()},
         "barrier_walker_averaged_F_kJ_mol": a["barrier_kJ_mol"],
         "barrier_walker_averaged_F_kcal_mol": a["barrier_kcal_mol"],
-        "barrier_kJ_mol": mean, "barrier_sd_kJ_mol": sd,
-        "barrier_kcal_mol": mean * KJ_TO_KCAL, "barrier_sd_kcal_mol": sd * KJ_TO_KCAL,
+        "barrier_kJ_mol": jk["barrier"], "barrier_err_kJ_mol": jk["error"],
+        "barrier_kcal_mol": jk["barrier"] * KJ_TO_KCAL, "barrier_err_kcal_mol": jk["error"] * KJ_TO_KCAL,
+        "barrier_leave_one_out_kcal_mol": [b * KJ_TO_KCAL for b in jk["leave_one_out"]],
+        "barrier_walker_mean_kJ_mol": mean, "barrier_walker_sd_kJ_mol": sd,
+        "barrier_walker_mean_kcal_mol": mean * KJ_TO_KCAL, "barrier_walker_sd_kcal_mol": sd * KJ_TO_KCAL,
         "barrier_per_walker_kcal_mol": (per * KJ_TO_KCAL).tolist(),
         "F_per_walker_kJ_mol": Fw.tolist(),
-        "barrier_definition": "mean (sd) over walkers of the per-walker F barrier; "
-                              "barrier_walker_averaged_F_*: the barrier of the walker-averaged F",
+        "barrier_definition": "barrier of the walker-averaged F (max over the transition region minus min over "
+                              "the start basin), error: jackknife over walkers; barrier_walker_mean/sd_*: the "
+                              "mean (sd) of the per-walker barriers, which lean high",
         "transition_seen": bool(a["n_crossed"] > 0),
         "lower_bound_kcal_mol": None if lb is None else lb * KJ_TO_KCAL,
-        "wait_time_ps": float(M.eyring_wait_time_ps(mean, T)),
+        "wait_time_ps": float(M.eyring_wait_time_ps(jk["barrier"], T)),
         "wait_time_walker_averaged_F_ps": a["wait_time_ps"],
         "wait_time_lower_bound_ps": None if lb is None else float(M.eyring_wait_time_ps(lb, T)),
     })
@@ -264,20 +270,20 @@ def umbrella_settings(block: dict) -> dict:
 
 def compare_barriers(metad: dict, umbrella: dict) -> dict:
     """The umbrella/MBAR barrier against the metadynamics one (kcal/mol): difference (umbrella minus
-    metadynamics), the combined error sqrt(sd_walkers^2 + err_MBAR^2), and whether they agree within
+    metadynamics), the combined error sqrt(err_jackknife^2 + err_MBAR^2), and whether they agree within
     twice that (or within 1 k_B T when the combined error is smaller than that)."""
     from ..units import KB_KJ_MOL_K
 
     kT = KB_KJ_MOL_K * float(metad.get("temperature_K", 300.0)) * KJ_TO_KCAL
     d = float(umbrella["barrier_kcal_mol"]) - float(metad["barrier_kcal_mol"])
-    err = math.hypot(float(metad.get("barrier_sd_kcal_mol") or 0.0), float(umbrella["barrier_err_kcal_mol"]))
+    err = math.hypot(float(metad.get("barrier_err_kcal_mol") or 0.0), float(umbrella["barrier_err_kcal_mol"]))
     tol = max(2.0 * err, kT)
     return {"metad_barrier_kcal_mol": float(metad["barrier_kcal_mol"]),
-            "metad_sd_kcal_mol": float(metad.get("barrier_sd_kcal_mol") or 0.0),
+            "metad_err_kcal_mol": float(metad.get("barrier_err_kcal_mol") or 0.0),
             "metad_transition_seen": bool(metad.get("transition_seen")),
             "difference_kcal_mol": d, "combined_error_kcal_mol": err, "tolerance_kcal_mol": tol,
             "agree": bool(abs(d) <= tol),
-            "rule": "agree when |umbrella - metad| <= max(2 sqrt(sd_metad^2 + err_MBAR^2), 1 k_B T)"}
+            "rule": "agree when |umbrella - metad| <= max(2 sqrt(err_metad^2 + err_MBAR^2), 1 k_B T)"}
 
 
 def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, out_h5: str, out_json: str,
