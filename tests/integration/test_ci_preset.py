@@ -485,6 +485,12 @@ def test_alanine_chiral_inversion_metadynamics(ci_run):
     assert row["transition_seen"] or pd.notna(row["lower_bound_kcal_mol"])
     s = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/metad.json").read_text())
     assert s["n_walkers"] == 2 and s["length_ps"] == 2
+    assert s["barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"]) and row["barrier_err_kcal_mol"] >= 0
+    # the umbrella-sampling check: 6 windows through the planar state, MBAR, compared in the table
+    u = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/umbrella.json").read_text())
+    assert len(u["window_centres_deg"]) == 6 and u["comparison"]["metad_barrier_kcal_mol"] == pytest.approx(
+        row["barrier_kcal_mol"])
+    assert row["umbrella_barrier_kcal_mol"] == pytest.approx(u["barrier_kcal_mol"]) and u["barrier_err_kcal_mol"] >= 0
     for ext in ("png", "pdf"):
         assert (ci_run / f"figures/figure4_alanine.{ext}").stat().st_size > 10_000
 
