@@ -78,34 +78,11 @@ def test_jax_energy_and_forces_match_numpy_and_finite_differences():
     np.testing.assert_allclose(F.sum(axis=0), 0.0, atol=1e-2)              # internal forces
 
 
-def test_model_energy_is_mlp_plus_prior():
-    import jax
-    import jax.numpy as jnp
-
-    from mapmatters.mlp import model as M
-    from mapmatters.mlp import neighbors as NB
-    from mapmatters.mlp.prior import fit_prior, prior_energy_numpy
-
-    R, sp, bonds, angles, side = _chains(20)
-    small = {"num_layers": 1, "correlation": 1, "hidden_irreps": "8x0e + 8x1o", "max_ell": 1,
-             "radial_mlp_hidden": [16], "r_cut": 0.3, "n_species": 2}
-    plain = M.build(small, sp, side)
-    with_p = M.build({**small, "prior": fit_prior(R, sp, bonds, angles, side)}, sp, side)
-    nf = plain.neighbor_fn(capacity_multiplier=1.0)
-    nb = NB.allocate(nf, R[0].astype(np.float32), 64)
-    params = jax.jit(plain.init)(jax.random.PRNGKey(0), jnp.asarray(R[0], jnp.float32), nb)
-    r = jnp.asarray(R[3], jnp.float32)
-    e0 = float(plain.energy_fn_template(params)(r, neighbor=nb.update(r)))
-    e1 = float(with_p.energy_fn_template(params)(r, neighbor=nb.update(r)))
-    assert e1 - e0 == pytest.approx(prior_energy_numpy(with_p.config["prior"], R[3:4], side)[0], rel=1e-3, abs=1e-3)
-    with pytest.raises(ValueError, match="not fitted"):
-        M.build({**small, "prior": {"terms": ["bonds"]}}, sp, side).energy_fn_template(params)
-
-
 def test_training_with_a_prior_fits_it_first_and_learns_the_rest(tmp_path):
     """On the synthetic dimers (bond lengths drawn with sd 0.015 nm) the prior is fitted before
     training (k = kT/0.015^2 within 10%), the output scale comes from the force the prior leaves
-    (0.1 nm x its RMS over the training frames), and the saved model carries the fitted prior."""
+    (0.1 nm x its RMS over the training frames), and the saved model carries the fitted prior: its
+    energy is the same network's energy plus the prior's; a prior not yet fitted is refused."""
     from test_mlp_train import SMALL, _write_dataset
 
     from mapmatters.mlp import train as T
@@ -129,3 +106,20 @@ def test_training_with_a_prior_fits_it_first_and_learns_the_rest(tmp_path):
     rest = d["F"][tr].astype(np.float64) - prior_forces(p, d["R"][tr], d["box"])
     assert cfg["energy_scale"] == pytest.approx(0.1 * float(np.sqrt(np.mean(rest ** 2))), rel=1e-4)
     assert np.isfinite(m["testing_force_error"]["rmse_kj_mol_nm"])
+    # the trained model's energy = the same parameters without the prior + E_prior
+    import jax.numpy as jnp
+
+    from mapmatters.mlp import model as M
+    from mapmatters.mlp import neighbors as NB
+    from mapmatters.mlp.prior import prior_energy_numpy
+
+    params, mcfg, _ = M.load_params(tmp_path / "out" / "params.pkl")
+    with_p = M.build(mcfg, d["species"], d["box"])
+    plain = M.build({**mcfg, "prior": None}, d["species"], d["box"])
+    nb = NB.allocate(plain.neighbor_fn(capacity_multiplier=1.0), d["R"][0], 256)
+    r = jnp.asarray(d["R"][3])
+    e1 = float(with_p.energy_fn_template(params)(r, neighbor=nb.update(r)))
+    e0 = float(plain.energy_fn_template(params)(r, neighbor=nb.update(r)))
+    assert e1 - e0 == pytest.approx(prior_energy_numpy(p, d["R"][3:4], d["box"])[0], rel=1e-3, abs=1e-2)
+    with pytest.raises(ValueError, match="not fitted"):
+        M.build({**mcfg, "prior": {"terms": ["bonds"]}}, d["species"], d["box"]).energy_fn_template(params)
