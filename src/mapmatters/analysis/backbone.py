@@ -20,9 +20,6 @@ analysis, :mod:`.mlp_runs`), as every other analysis of the study.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -119,6 +116,8 @@ def model_ramachandran(traj_h5: str, runs_dir: str, template_h5: str, reference_
     ``template_h5`` is the mapped reference the model was trained on (its bead names)."""
     import h5py
 
+    from .mlp_runs import chain_stable_frames
+
     ref_P, edges = read_map(reference_csv)
     with CGDataset(template_h5) as ds:
         names = list(ds.topology.bead_names)
@@ -127,8 +126,7 @@ def model_ramachandran(traj_h5: str, runs_dir: str, template_h5: str, reference_
         n_chains = f["positions"].shape[1]
         per_chain, pooled = [], []
         for k in range(n_chains):
-            run = json.loads((Path(runs_dir) / f"run{k}" / "run.json").read_text())
-            n = int(np.sum(time < run["stable_ps"] - 1e-9))
+            n = chain_stable_frames(runs_dir, k, time)
             if n == 0:
                 per_chain.append({"run": k, "frames": 0})
                 continue

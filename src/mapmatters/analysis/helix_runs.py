@@ -101,6 +101,7 @@ def model_helix(traj_h5: str, runs_dir: str, template_h5: str, cfg: dict, out_cs
     import h5py
 
     from .aggregate import write_csv
+    from .mlp_runs import chain_stable_frames
 
     with CGDataset(template_h5) as ds:
         names = list(ds.topology.bead_names)
@@ -109,8 +110,7 @@ def model_helix(traj_h5: str, runs_dir: str, template_h5: str, cfg: dict, out_cs
         n_chains = f["positions"].shape[1]
         parts, per_chain = [], []
         for k in range(n_chains):
-            run = json.loads((Path(runs_dir) / f"run{k}" / "run.json").read_text())
-            n = int(np.sum(time < run["stable_ps"] - 1e-9))
+            n = chain_stable_frames(runs_dir, k, time)
             if n == 0:
                 per_chain.append({"run": k, "n_frames": 0})
                 continue

@@ -54,6 +54,18 @@ def analyse_run(ds_path: str, analysis: dict, rundir: Path, analyses=("bonded", 
     return info
 
 
+def n_stable_frames(time, stable_ps: float) -> int:
+    """Frames of a chain before its stable time ``stable_ps`` (frame times ``time``, ps)."""
+    return int(np.sum(np.asarray(time) < stable_ps - 1e-9))
+
+
+def chain_stable_frames(runs_dir, k: int, time) -> int:
+    """:func:`n_stable_frames` of chain ``k`` from the ``run{k}/run.json`` that :func:`analyse_md`
+    wrote under ``runs_dir`` (the analyses that follow count the same frames)."""
+    run = json.loads((Path(runs_dir) / f"run{k}" / "run.json").read_text())
+    return n_stable_frames(time, run["stable_ps"])
+
+
 def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, analysis: dict, *,
                system: dict, model: str, runs_dir: str, out: dict, log=print) -> dict:
     """Analyse every chain of ``md_h5``; write per-run files under ``runs_dir`` and the
@@ -77,7 +89,7 @@ def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, anal
             st = run_stability(system["stability"], template, time, kT=f["kT"][:, k], positions=positions,
                                box=_box_frames(box, len(time)), length_ps=run["length_ps"])
             write_json(rundir / "run.json", {**run, **st})
-            n = int(np.sum(time < st["stable_ps"] - 1e-9))
+            n = n_stable_frames(time, st["stable_ps"])
             if n == 0:
                 write_empty_distributions(template, str(rundir / "bonded.csv"), str(rundir / "rdf.csv"))
                 per_run.append({"run": k, "frames": 0})
