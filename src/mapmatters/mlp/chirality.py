@@ -170,10 +170,8 @@ def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, s
     reference ``dataset``: ``walkers`` walkers (vmapped, seeds ``seed * 1000 + k``) from the frame
     nearest to ``start``; writes ``out_h5`` (the engine's file) and the summary ``out_json``.
     ``settings``: engine settings (:func:`engine_settings`)."""
-    from ..simulate import md as MD
     from ..simulate.metad import metad_config
-    from .model import build, load_params
-    from .train import load_frames
+    from .simulation import model_system
 
     say = log or (lambda m: print(m, flush=True))
     cfg = metad_config(settings)
@@ -187,10 +185,7 @@ def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, s
     work = Path(out_h5).parent / "work"
     h5 = work / "hills.h5"
     if not (Path(out_h5).exists() and not h5.exists()):
-        params, mcfg, _ = load_params(params_pkl)
-        data = load_frames(dataset, max_frames=1)
-        model = build(mcfg, data["species"], data["box"])
-        system = MD.system_from_model(model, params, data["masses"])
+        system, _ = model_system(params_pkl, dataset)
         res = metad_walkers(system, first["positions"], quad, settings, seeds, work, log=say)
         Path(str(h5) + ".state.npz").unlink(missing_ok=True)
         os.replace(h5, out_h5)
@@ -295,11 +290,9 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
     by MBAR (:mod:`mapmatters.simulate.umbrella`) and the barrier with the same regions as the
     metadynamics summary; compared with ``metad_json`` when given. ``block``: the config block
     ``mlp.<system>.umbrella``. Writes ``out_h5`` (the engine's file) and ``out_json``."""
-    from ..simulate import md as MD
     from ..simulate.metad import dihedral_cv, inversion_regions, metad_config, run_metad
     from ..simulate.umbrella import mbar_profile, umbrella_barrier, window_centres
-    from .model import build, load_params
-    from .train import load_frames
+    from .simulation import model_system
 
     say = log or (lambda m: print(m, flush=True))
     settings = umbrella_settings(block)
@@ -318,10 +311,7 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
     seeds = [int(seed) * 1000 + k for k in range(len(centres))]
     engine = None
     if not (Path(out_h5).exists() and not h5.exists()):
-        params, mcfg, _ = load_params(params_pkl)
-        data = load_frames(dataset, max_frames=1)
-        model = build(mcfg, data["species"], data["box"])
-        system = MD.system_from_model(model, params, data["masses"])
+        system, _ = model_system(params_pkl, dataset)
         W = len(centres)
         R0 = np.broadcast_to(first["positions"], (W,) + first["positions"].shape).copy()
         engine = run_metad(system, R0, dihedral_cv(quad), settings, seeds, h5, log=say,

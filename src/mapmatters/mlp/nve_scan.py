@@ -262,15 +262,10 @@ def scan(params_pkl: str, dataset: str, out_csv: str, *, dt_fs, n_chains: int, l
     every time step. The work folder defaults to ``<out_csv stem>_work`` beside the CSV."""
     from ..analysis.stability import reference_bond_lengths
     from ..cgdata import CGDataset
-    from ..simulate import md as MD
-    from .model import build, load_params
     from .pipeline import start_positions
-    from .train import load_frames
+    from .simulation import model_system
 
-    params, mcfg, _ = load_params(params_pkl)
-    data = load_frames(dataset, max_frames=1)
-    model = build(mcfg, data["species"], data["box"])
-    system = MD.system_from_model(model, params, data["masses"])
+    system, _ = model_system(params_pkl, dataset)
     R0, frames = start_positions(dataset, int(n_chains))
     bonds = ref = None
     if stability["criterion"] == "molecular":

@@ -17,21 +17,29 @@ from ..io import write_json
 from ..units import KB_KJ_MOL_K
 
 
+def model_system(params_pkl: str, dataset: str, skin: float = 0.0):
+    """A trained model as a :class:`mapmatters.simulate.md.System` (species, masses and box from
+    the mapped reference ``dataset`` it was trained on), and its model config."""
+    from ..simulate import md as MD
+    from .model import build, load_params
+    from .train import load_frames
+
+    params, mcfg, _ = load_params(params_pkl)
+    data = load_frames(dataset, max_frames=1)
+    model = build(mcfg, data["species"], data["box"])
+    return MD.system_from_model(model, params, data["masses"], skin=skin), mcfg
+
+
 def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md: dict, *, seed: int,
                    log=None) -> dict:
     """Run ``md['n_runs']`` chains of a trained model; write the trajectory file and ``md.json``."""
     from ..simulate import md as MD
-    from .model import build, load_params
     from .pipeline import start_positions
     from .runtime import describe
-    from .train import load_frames
 
-    params, mcfg, extra = load_params(params_pkl)
-    data = load_frames(dataset, max_frames=1)
-    model = build(mcfg, data["species"], data["box"])
     cfg = MD.loop_config(md)
     # skin > 0: the list is rebuilt only when a bead has moved skin/2 (mapmatters.simulate.md)
-    system = MD.system_from_model(model, params, data["masses"], skin=cfg["skin"])
+    system, mcfg = model_system(params_pkl, dataset, skin=cfg["skin"])
     start_rule = md.get("start_frames", "evenly")
     R0, frames = start_positions(dataset, int(md["n_runs"]), start_rule)
     seeds = [int(seed) * 1000 + k for k in range(len(R0))]
