@@ -344,8 +344,5 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
 
 def _nan_to_none(v):
     """A number or array as JSON values, NaN (an unvisited bin) as null."""
-    a = np.asarray(v, dtype=float if np.asarray(v).dtype.kind == "f" else None)
-    if a.dtype.kind != "f":
-        return a.tolist()
-    return [None if not np.isfinite(x) else float(x) for x in a.ravel()] if a.ndim else \
-        (None if not np.isfinite(a) else float(a))
+    a = np.asarray(v)
+    return np.where(np.isfinite(a), a, None).tolist() if a.dtype.kind == "f" else a.tolist()
