@@ -232,7 +232,7 @@ def test_workflow_killed_during_production_resumes_without_recomputing(tmp_path)
     import time
 
     extra = tmp_path / "longer.yaml"
-    extra.write_text("reference:\n  hexane:\n    production_ps: 20\n    checkpoint_minutes: 0.01\n")
+    extra.write_text("reference:\n  hexane:\n    production_ps: 12\n    checkpoint_minutes: 0.01\n")
     target = f"{tmp_path}/ci/hexane/reference/production.trr"
     args = ["--cores", "2", "--configfile", "config/presets/ci.yaml", str(extra), "--config", f"results={tmp_path}"]
     proc = subprocess.Popen([SNAKEMAKE, target, *args], cwd=ROOT, start_new_session=True,
@@ -241,7 +241,7 @@ def test_workflow_killed_during_production_resumes_without_recomputing(tmp_path)
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None:
         trr = work / "prod.trr"
-        if (work / "prod.cpt").exists() and trr.exists() and trr.stat().st_size > 2_000_000:
+        if (work / "prod.cpt").exists() and trr.exists() and trr.stat().st_size > 1_200_000:  # ~2.5 of 12 ps
             break
         time.sleep(0.5)
     assert proc.poll() is None, "snakemake ended before it could be killed"
@@ -264,7 +264,7 @@ def test_workflow_killed_during_production_resumes_without_recomputing(tmp_path)
 
     u = mda.Universe(str(tmp_path / "ci/hexane/reference/production.tpr"), target)
     times = np.array([ts.time for ts in u.trajectory])
-    assert len(times) == 201 and np.all(np.diff(times) > 0)
+    assert len(times) == 121 and np.all(np.diff(times) > 0)
 
 
 MLP = ("mace-nu1-L1-N20", "mace-nu2-L2-N20")
@@ -434,7 +434,7 @@ def test_alanine_free_space_cg_data(ci_run):
 
 
 def test_alanine_ramachandran_models_and_figure3(ci_run):
-    """Every alanine mapping's reference map; MACE on Heavy Atom, Core and Core Beta trained,
+    """Every alanine mapping's reference map; MACE on Core and Core Beta trained,
     run and scored against its reference; Figure 3 and the table made from them."""
     t = pd.read_csv(ci_run / "tables/ramachandran_alanine.csv")
     ref = t[t["source"] == "reference"].set_index("mapping")
@@ -449,7 +449,7 @@ def test_alanine_ramachandran_models_and_figure3(ci_run):
     basins = ref[["basin_beta_PPII", "basin_alpha_R", "basin_alpha_L"]].sum(axis=1)
     assert ((basins > 0.99) & (basins <= 1.0 + 1e-9)).all()
     models = t[t["source"] == "mace"].set_index("mapping")
-    assert set(models.index) == {"heavy-atom", "core", "core-beta"}
+    assert set(models.index) == {"core", "core-beta"}
     assert (models["n_chains"] == 2).all()
     for m, row in models.iterrows():
         info = json.loads((ci_run / f"alanine/mlp/mace/{m}/ramachandran.json").read_text())
@@ -463,10 +463,10 @@ def test_alanine_ramachandran_models_and_figure3(ci_run):
 
 
 def test_alanine_nve_time_step_scan(ci_run):
-    """NVE chains of the Heavy Atom and Core models at 1 and 6 fs: one row per time step, the
+    """NVE chains of the Core model at 1 and 6 fs: one row per time step, the
     fractions and drifts in range, the figure made."""
     t = pd.read_csv(ci_run / "tables/nve_scan_alanine.csv")
-    assert set(t["mapping"]) == {"heavy-atom", "core"} and sorted(set(t["dt_fs"])) == [1, 6]
+    assert set(t["mapping"]) == {"core"} and sorted(set(t["dt_fs"])) == [1, 6]
     assert t["stable_fraction"].between(0, 1).all() and (t["n_chains"] == 2).all()
     assert (t["length_ps"] >= 1.0 - 1e-9).all()
     # at 6 fs the frames (0.1 ps) are whole steps: 17 steps of 6 fs = 0.102 ps
@@ -485,12 +485,15 @@ def test_alanine_chiral_inversion_metadynamics(ci_run):
     assert row["transition_seen"] or pd.notna(row["lower_bound_kcal_mol"])
     s = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/metad.json").read_text())
     assert s["n_walkers"] == 2 and s["length_ps"] == 2
-    assert s["barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"]) and row["barrier_err_kcal_mol"] >= 0
+    six_figures = {"rel": 1e-5}                                     # tables are written with %.6g
+    assert s["barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"], **six_figures)
+    assert row["barrier_err_kcal_mol"] >= 0
     # the umbrella-sampling check: 6 windows through the planar state, MBAR, compared in the table
     u = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/umbrella.json").read_text())
-    assert len(u["window_centres_deg"]) == 6 and u["comparison"]["metad_barrier_kcal_mol"] == pytest.approx(
-        row["barrier_kcal_mol"])
-    assert row["umbrella_barrier_kcal_mol"] == pytest.approx(u["barrier_kcal_mol"]) and u["barrier_err_kcal_mol"] >= 0
+    assert len(u["window_centres_deg"]) == 6
+    assert u["comparison"]["metad_barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"], **six_figures)
+    assert row["umbrella_barrier_kcal_mol"] == pytest.approx(u["barrier_kcal_mol"], **six_figures)
+    assert u["barrier_err_kcal_mol"] >= 0
     for ext in ("png", "pdf"):
         assert (ci_run / f"figures/figure4_alanine.{ext}").stat().st_size > 10_000
 
