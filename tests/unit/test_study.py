@@ -203,12 +203,13 @@ def test_umbrella_checks_only_metadynamics_models(config):
 
 
 def test_polyalanine_default_and_paper(monkeypatch):
-    """Figure 6's models at default (the authors' cut-offs: 1.2 nm for CA, 0.5 nm for Core and Core
-    Beta), every CA species choice at paper scale; a helix start except at paper scale."""
+    """Figure 6's models and its SI panel's (every CA species choice) at default, with the authors'
+    cut-offs: 1.2 nm for CA, 0.5 nm for Core and Core Beta; a helix start except at paper scale."""
     monkeypatch.chdir(ROOT)
     study = load_study(merged())
-    assert study.mlp_models("polyalanine") == [("polyalanine", "mace-ca", "ca"), ("polyalanine", "mace", "core"),
-                                               ("polyalanine", "mace", "core-beta")]
+    assert study.mlp_models("polyalanine") == [
+        ("polyalanine", "mace-ca", m) for m in ("ca", "ca-single", "ca-alternating", "ca-symmetric")] + [
+        ("polyalanine", "mace", "core"), ("polyalanine", "mace", "core-beta")]
     cfg = study.config
     assert cfg["mlp"]["polyalanine"]["variants"]["mace-ca"]["r_cut"] == 1.2
     assert cfg["mlp"]["polyalanine"]["variants"]["mace"]["r_cut"] == 0.5
@@ -217,9 +218,8 @@ def test_polyalanine_default_and_paper(monkeypatch):
     files = targets(study, "out", "polyalanine")
     for f in ("out/figures/figure5.png", "out/figures/figure6.pdf", "out/tables/helix_polyalanine.csv",
               "out/polyalanine/analysis/reference/ca/helix.json", "out/polyalanine/mlp/mace/core-beta/helix.json",
-              "out/polyalanine/analysis/reference/ca/permutation.json"):
+              "out/polyalanine/analysis/reference/ca/permutation.json", "out/figures/figure6_si.png"):
         assert f in files, f
-    assert "out/figures/figure6_si.png" not in files
     assert not [f for f in targets(study, "out", "alanine") if "polyalanine" in f or "figure5" in f]
 
     paper = load_study(merged("paper"))
@@ -236,8 +236,8 @@ def test_polyalanine_default_and_paper(monkeypatch):
 
 def test_figure6_cannot_show_an_undeclared_model(config):
     config = copy.deepcopy(config)
-    config["figures"]["figure6"]["panels"].append({"mapping": "ca-single", "variant": "mace-ca"})
-    with pytest.raises(InputError, match=r"'figures.figure6' shows MLP variant 'mace-ca' on mapping 'ca-single'"):
+    config["figures"]["figure6"]["panels"].append({"mapping": "core", "variant": "mace-ca"})
+    with pytest.raises(InputError, match=r"'figures.figure6' shows MLP variant 'mace-ca' on mapping 'core'"):
         load_study(config)
     config["figures"]["figure6"]["panels"].pop()
     config["figures"]["figure5"]["system"] = "alanine"
