@@ -209,7 +209,8 @@ def test_polyalanine_default_and_paper(monkeypatch):
     study = load_study(merged())
     assert study.mlp_models("polyalanine") == [
         ("polyalanine", "mace-ca", m) for m in ("ca", "ca-single", "ca-alternating", "ca-symmetric")] + [
-        ("polyalanine", "mace", "core"), ("polyalanine", "mace", "core-beta")]
+        ("polyalanine", "mace-ca-prior", "ca"), ("polyalanine", "mace", "core"), ("polyalanine", "mace", "core-beta")]
+    assert study.config["mlp"]["polyalanine"]["variants"]["mace-ca-prior"]["prior"]["terms"] == ["bonds", "angles"]
     cfg = study.config
     assert cfg["mlp"]["polyalanine"]["variants"]["mace-ca"]["r_cut"] == 1.2
     assert cfg["mlp"]["polyalanine"]["variants"]["mace"]["r_cut"] == 0.5
@@ -223,7 +224,7 @@ def test_polyalanine_default_and_paper(monkeypatch):
     assert not [f for f in targets(study, "out", "alanine") if "polyalanine" in f or "figure5" in f]
 
     paper = load_study(merged("paper"))
-    assert len(paper.mlp_models("polyalanine")) == 6
+    assert len(paper.mlp_models("polyalanine")) == 7
     assert ("polyalanine", "mace-ca", "ca-symmetric") in paper.mlp
     assert paper.config["reference"]["polyalanine"]["start"] == "extended"
     assert paper.config["reference"]["polyalanine"]["dt_ps"] == 0.0005          # like alanine at paper scale
