@@ -56,18 +56,15 @@ def job_table(bench_dir: Path, rules: list[str]) -> pd.DataFrame:
 
 
 def summarise(jobs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (system, rule): jobs, wall and CPU minutes; per system: the same totals and the span (min)."""
+    """Per (system, rule): jobs, wall and CPU minutes; per system: their sums and the span (min)."""
     by_rule = (jobs.groupby(["system", "rule"])
                .agg(jobs=("wall_s", "size"), wall_min=("wall_s", "sum"), cpu_min=("cpu_s", "sum"))
                .reset_index())
     by_rule[["wall_min", "cpu_min"]] /= 60.0
-    span = jobs.assign(start=jobs["end"] - jobs["wall_s"]).groupby("system").agg(
-        jobs=("wall_s", "size"), wall_min=("wall_s", "sum"), cpu_min=("cpu_s", "sum"),
-        first=("start", "min"), last=("end", "max"))
-    span["span_min"] = (span["last"] - span["first"]) / 60.0
-    span[["wall_min", "cpu_min"]] /= 60.0
-    return by_rule.sort_values(["system", "wall_min"], ascending=[True, False]), \
-        span.drop(columns=["first", "last"]).reset_index()
+    by_system = by_rule.groupby("system")[["jobs", "wall_min", "cpu_min"]].sum()
+    first = (jobs["end"] - jobs["wall_s"]).groupby(jobs["system"]).min()
+    by_system["span_min"] = (jobs.groupby("system")["end"].max() - first) / 60.0
+    return by_rule.sort_values(["system", "wall_min"], ascending=[True, False]), by_system.reset_index()
 
 
 def main(argv=None) -> int:
