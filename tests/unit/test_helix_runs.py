@@ -105,11 +105,17 @@ def test_model_helix_counts_stable_frames(tmp_path):
     assert [r["n_frames"] for r in info["runs"]] == [4, 2]
     df = pd.read_csv(tmp_path / "m.csv")
     assert df["run"].tolist() == [0, 0, 0, 0, 1, 1]
-    (tmp_path / "summary.json").write_text(json.dumps({"permutation": {"events_per_entry_per_ns": {"mean": 2.5}}}))
+    (tmp_path / "summary.json").write_text(json.dumps({"permutation": {
+        "events_per_entry_per_ns": {"mean": 2.5}, "any_species": {"events_per_entry_per_ns": {"mean": 7.0}}}}))
+    (tmp_path / "perm.json").write_text(json.dumps({"events_per_entry_per_ns": 0.0,
+                                                    "any_species": {"events_per_entry_per_ns": 0.5}}))
     rows = hr.table([{"system": "polyalanine", "mapping": "ca", "source": "mace-ca", "json": str(tmp_path / "m.json"),
-                      "summary": str(tmp_path / "summary.json")}])
+                      "summary": str(tmp_path / "summary.json")},
+                     {"system": "polyalanine", "mapping": "ca", "source": "reference", "json": str(tmp_path / "m.json"),
+                      "permutation": str(tmp_path / "perm.json")}])
     assert rows["stable_fraction"].iloc[0] == pytest.approx(0.75) and rows["left_fraction"].iloc[0] == pytest.approx(1 / 3)
-    assert rows["permutation_events_per_entry_per_ns"].iloc[0] == 2.5
+    assert rows["permutation_events_per_entry_per_ns"].tolist() == [2.5, 0.0]
+    assert rows["permutation_any_species_events_per_entry_per_ns"].tolist() == [7.0, 0.5]
 
 
 def test_figures_5_and_6(tmp_path):

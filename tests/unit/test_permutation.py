@@ -63,3 +63,41 @@ def test_series_of_a_dataset_matches_in_memory(tmp_path):
         streamed = dataset_permutations(ds, chunk=5)   # events across chunk borders too
     direct = permutation_series(x, np.repeat(BOX[None], 23, 0), top.species, top.bonds, np.arange(23) * 0.5)
     pd.testing.assert_frame_equal(streamed.reset_index(drop=True), direct, check_dtype=False)
+
+
+def test_species_blind_sees_a_switch_that_unique_species_hide():
+    # a free-space chain 0-1-2-3 with every bead its own species (CA polyalanine, unique species);
+    # bead 3 folds back to 0.2 nm of bead 0, whose partner 1 is 0.38 nm away
+    x = np.array([[[0.0, 0.0, 0.0], [0.38, 0.0, 0.0], [0.38, 0.38, 0.0], [0.0, 0.2, 0.0]]])
+    species, bonds = np.arange(4), [[0, 1], [1, 2], [2, 3]]
+    # species-aware: the nearest bead of each partner's species is that partner, by construction
+    assert not permuted(x, None, species, bonds).any()
+    blind = permuted(x, None, species, bonds, species_blind=True)
+    # one entry per bead; bead 0's nearest bead is 3 (not bonded) and bead 3's is 0 (not bonded)
+    assert blind.tolist() == [[True, False, False, True]]
+    # with one species for all beads the two counts are the same thing
+    assert (permuted(x, None, np.zeros(4, int), bonds) == blind).all()
+
+
+def test_dataset_summaries_carry_the_species_blind_rates(tmp_path):
+    from mapmatters.analysis.permutation import dataset_permutation_summaries
+    from mapmatters.cgdata import CGDataset, CGWriter, Topology
+
+    chain = np.array([[0.0, 0.0, 0.0], [0.38, 0.0, 0.0], [0.38, 0.38, 0.0], [0.0, 0.5, 0.0]])
+    folded = chain.copy()
+    folded[3] = [0.0, 0.2, 0.0]
+    x = np.stack([chain, folded, chain, folded]).astype(np.float32)
+    top = Topology(species=np.arange(4, dtype=np.int32), species_names=list("ABCD"), bead_names=list("ABCD"),
+                   masses=np.ones(4), molecule=np.zeros(4, int), bonds=np.array([[0, 1], [1, 2], [2, 3]]),
+                   angles=np.zeros((0, 3), int), dihedrals=np.zeros((0, 4), int),
+                   exclusions=np.array([[0, 1], [1, 2], [2, 3]]))
+    with CGWriter(tmp_path / "d.h5", top, periodic=False, attrs={}, forces=False) as w:
+        w.append(x, None, None, np.arange(4) * 0.5, np.arange(4))
+    with CGDataset(tmp_path / "d.h5") as ds:
+        series, summ = dataset_permutation_summaries(ds)
+    assert summ["events"] == 0 and summ["fraction_permuted_mean"] == 0.0
+    # two entries (beads 0 and 3) switch at frames 1 and 3: 4 events over 4 entries in 1.5 ps
+    blind = summ["any_species"]
+    assert blind["events"] == 4 and blind["entries"] == 4
+    assert np.isclose(blind["events_per_entry_per_ns"], 4 / (4 * 0.0015))
+    assert np.isclose(blind["fraction_permuted_mean"], 4 / 16)

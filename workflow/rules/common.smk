@@ -234,9 +234,12 @@ def helix_cfg():
 
 
 def helix_table_entries(s):
-    """Every helix result of a system: each mapping's reference and each model."""
+    """Every helix result of a system: each mapping's reference (with its bond-permutation summary
+    where the system has that analysis) and each model (with its summary.json)."""
     out = [{"system": s, "mapping": m, "source": "reference",
-            "json": f"{OUT}/{s}/analysis/reference/{m}/helix.json"} for m in mappings_of(s)]
+            "json": f"{OUT}/{s}/analysis/reference/{m}/helix.json",
+            **({"permutation": f"{OUT}/{s}/analysis/reference/{m}/permutation.json"}
+               if has_analysis(s, "permutation") else {})} for m in mappings_of(s)]
     out += [{"system": s, "mapping": m, "source": v, "json": f"{OUT}/{s}/mlp/{v}/{m}/helix.json",
              "summary": f"{OUT}/{s}/mlp/{v}/{m}/summary.json"} for (_, v, m) in STUDY.mlp_models(s)]
     return out

@@ -53,7 +53,8 @@ rule mlp_helix:
 
 rule helix_table:
     input:
-        jsons=lambda w: [e[k] for e in helix_table_entries(w.system) for k in ("json", "summary") if k in e],
+        jsons=lambda w: [e[k] for e in helix_table_entries(w.system) for k in ("json", "summary", "permutation")
+                         if k in e],
     output:
         csv=report(f"{OUT}/tables/helix_{{system}}.csv", caption="../report/helix_table.rst", category="Tables",
                    labels={"table": "helix", "system": "{system}"}),

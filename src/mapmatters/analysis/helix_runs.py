@@ -140,7 +140,9 @@ def _thresholds(cfg: dict) -> dict:
 def table(entries: list[dict]) -> pd.DataFrame:
     """One row per (mapping, source): the scores of each ``helix.json`` (entries: system, mapping,
     source, json; a model's entry may add ``summary``, its ``summary.json`` from the shared MLP
-    analysis, for the bond-permutation rate per entry and ns, mean over chains)."""
+    analysis, for the bond-permutation rates per entry and ns, mean over chains; a reference entry
+    may add ``permutation``, the mapped reference's permutation summary). Two rates: species-aware
+    and species-blind (``any_species``; see :mod:`.permutation`)."""
     rows = []
     for e in entries:
         d = json.loads(Path(e["json"]).read_text())
@@ -148,15 +150,21 @@ def table(entries: list[dict]) -> pd.DataFrame:
         def mean(key, d=d):
             return (d.get(key) or {}).get("mean")
 
-        perm = None
+        perm = perm_any = None
         if e.get("summary"):
-            s = json.loads(Path(e["summary"]).read_text())
-            perm = ((s.get("permutation") or {}).get("events_per_entry_per_ns") or {}).get("mean")
+            s = json.loads(Path(e["summary"]).read_text()).get("permutation") or {}
+            perm = (s.get("events_per_entry_per_ns") or {}).get("mean")
+            perm_any = ((s.get("any_species") or {}).get("events_per_entry_per_ns") or {}).get("mean")
+        elif e.get("permutation"):
+            s = json.loads(Path(e["permutation"]).read_text())
+            perm = s.get("events_per_entry_per_ns")
+            perm_any = (s.get("any_species") or {}).get("events_per_entry_per_ns")
         rows.append({"system": e["system"], "mapping": e["mapping"], "source": e["source"],
                      "n_frames": d.get("n_frames", 0), "chi_hel_mean_nm3": mean("chi_hel_nm3"),
                      "q_hel_mean": mean("q_hel"), "right_fraction": d.get("right_fraction"),
                      "left_fraction": d.get("left_fraction"), "mirror_symmetry": d.get("mirror_symmetry"),
                      "rg_mean_nm": mean("rg_nm"),
                      "stable_fraction": d.get("stable_fraction", 1.0 if e["source"] == "reference" else None),
-                     "permutation_events_per_entry_per_ns": perm})
+                     "permutation_events_per_entry_per_ns": perm,
+                     "permutation_any_species_events_per_entry_per_ns": perm_any})
     return pd.DataFrame(rows)

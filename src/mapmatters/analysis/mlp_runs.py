@@ -18,7 +18,7 @@ from ..cgdata import CGDataset, frames_to_dataset
 from ..io import write_json
 from .aggregate import aggregate_runs, mean_sd, summarise_model, write_csv
 from .bonded import nearest_neighbour_histogram, observable_tuples, write_distribution_csv
-from .permutation import dataset_permutations, permutation_summary
+from .permutation import dataset_permutation_summaries
 from .pipeline import analyse_distributions, observable_width, run_stability, write_empty_distributions
 
 
@@ -48,10 +48,24 @@ def analyse_run(ds_path: str, analysis: dict, rundir: Path, analyses=("bonded", 
         h = nn_histogram(ds, analysis)
         if h is not None:
             write_distribution_csv(rundir / "nn.csv", h)
-        series = dataset_permutations(ds, stride=analysis["frame_stride"]) if "permutation" in analyses else None
+        series, summary = (dataset_permutation_summaries(ds, stride=analysis["frame_stride"])
+                           if "permutation" in analyses else (None, None))
     write_csv(rundir / "permutation.csv", series if series is not None else pd.DataFrame())
-    info["permutation"] = permutation_summary(series) if series is not None else None
+    info["permutation"] = summary
     return info
+
+
+def _rates(perm: list[dict]) -> dict:
+    """Mean and sd over runs of the permutation summaries' rates."""
+    return {k: mean_sd(p[k] for p in perm if p.get(k) is not None)
+            for k in ("events_per_entry_per_ns", "fraction_permuted_mean")}
+
+
+def _flat(summary: dict) -> dict:
+    """A run's permutation summary as one CSV row (species-blind keys prefixed ``any_species_``)."""
+    row = {k: v for k, v in summary.items() if k != "any_species"}
+    row.update({f"any_species_{k}": v for k, v in (summary.get("any_species") or {}).items()})
+    return row
 
 
 def n_stable_frames(time, stable_ps: float) -> int:
@@ -115,15 +129,15 @@ def analyse_md(md_h5: str, md_json: str, template: str, reference_rdf: str, anal
         write_csv(out["nn"], pd.DataFrame(columns=["distance_nm", "density_per_nm_mean", "density_per_nm_sd",
                                                    "n_runs"]))
     perm = [r["permutation"] for r in per_run if r.get("frames") and r.get("permutation")]
-    rows = [{"run": r["run"], **r["permutation"]} for r in per_run if r.get("frames") and r.get("permutation")]
+    rows = [{"run": r["run"], **_flat(r["permutation"])} for r in per_run if r.get("frames") and r.get("permutation")]
     write_csv(out["permutation"], pd.DataFrame(rows))
     summary["permutation"] = {
-        "events_per_entry_per_ns": mean_sd(p["events_per_entry_per_ns"] for p in perm
-                                           if p["events_per_entry_per_ns"] is not None),
-        "fraction_permuted_mean": mean_sd(p["fraction_permuted_mean"] for p in perm
-                                          if p["fraction_permuted_mean"] is not None),
+        **_rates(perm),
         "definition": "entry = (bead, species of its bond partners); permuted when the nearest bead of that "
                       "species is not a bond partner; event = switch to permuted between frames",
+        "any_species": {**_rates([p["any_species"] for p in perm if p.get("any_species")]),
+                        "definition": "the same with every bead one species: permuted when the nearest bead "
+                                      "of any species is not a bond partner"},
     }
     summary["md"] = {k: record[k] for k in ("n_chains", "speed", "neighbour_reallocations", "runtime")}
     write_json(out["json"], summary)

@@ -6,6 +6,12 @@ hexane), a bead can swap its bond partner for a bead of another molecule. For ev
 and every species s of its bond partners P(i, s), the bead is *permuted* in a frame when its
 nearest bead of species s (any other bead, any molecule; minimum image) is not in P(i, s).
 A *permutation event* is a switch from not permuted to permuted between consecutive frames.
+
+``species_blind=True`` counts the same with every bead one species: a bead is permuted when its
+nearest bead of any species is not one of its bond partners. A species-aware count cannot see a
+switch in a map whose every bead has its own species (CA polyalanine with unique species, where
+the nearest bead of a partner's species is always that partner); the species-blind one can (the
+paper reports bond switches for unique species too).
 """
 from __future__ import annotations
 
@@ -28,9 +34,14 @@ def partner_sets(species, bonds) -> list[tuple[int, np.ndarray, np.ndarray]]:
     return out
 
 
-def permuted(positions, box, species, bonds) -> np.ndarray:
-    """(F, M) bool: entry m = (bead, partner species) permuted in frame f (see module doc)."""
+def _species(species, species_blind: bool) -> np.ndarray:
     species = np.asarray(species)
+    return np.zeros_like(species) if species_blind else species
+
+
+def permuted(positions, box, species, bonds, *, species_blind: bool = False) -> np.ndarray:
+    """(F, M) bool: entry m = (bead, partner species) permuted in frame f (see module doc)."""
+    species = _species(species, species_blind)
     n = len(species)
     cols = []
     for s, beads, keys in partner_sets(species, bonds):
@@ -41,9 +52,9 @@ def permuted(positions, box, species, bonds) -> np.ndarray:
     return np.concatenate(cols, axis=1)
 
 
-def permutation_series(positions, box, species, bonds, time_ps) -> pd.DataFrame:
+def permutation_series(positions, box, species, bonds, time_ps, *, species_blind: bool = False) -> pd.DataFrame:
     """Per frame: fraction of (bead, partner species) entries permuted, and cumulative events."""
-    p = permuted(positions, box, species, bonds)
+    p = permuted(positions, box, species, bonds, species_blind=species_blind)
     events = np.zeros(len(p), dtype=np.int64)
     if len(p) > 1:
         events[1:] = np.sum(p[1:] & ~p[:-1], axis=1)
@@ -65,13 +76,13 @@ def permutation_summary(series: pd.DataFrame) -> dict:
             "fraction_permuted_last": float(series["fraction_permuted"].iloc[-1])}
 
 
-def dataset_permutations(ds, stride: int = 1, chunk: int = 500) -> pd.DataFrame:
+def dataset_permutations(ds, stride: int = 1, chunk: int = 500, *, species_blind: bool = False) -> pd.DataFrame:
     """:func:`permutation_series` of a CG dataset, streamed; events counted across chunks."""
     top = ds.topology
     parts, last, total = [], None, 0
     for block in ds.iter_chunks(chunk=chunk, stride=stride, fields=("positions", "box", "time")):
         box = block["box"] if ds.periodic else None
-        p = permuted(block["positions"], box, top.species, top.bonds)
+        p = permuted(block["positions"], box, top.species, top.bonds, species_blind=species_blind)
         prev = np.concatenate([last[None], p[:-1]]) if last is not None else np.concatenate([p[:1], p[:-1]])
         ev = np.sum(p & ~prev, axis=1)
         cum = total + np.cumsum(ev)
@@ -81,3 +92,12 @@ def dataset_permutations(ds, stride: int = 1, chunk: int = 500) -> pd.DataFrame:
                                    "events_cumulative": cum, "n_entries": p.shape[1]}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["time_ps", "fraction_permuted", "events_cumulative", "n_entries"])
+
+
+def dataset_permutation_summaries(ds, stride: int = 1) -> tuple[pd.DataFrame, dict]:
+    """The species-aware series of a CG dataset and its summary, with the species-blind
+    summary under ``any_species`` (see the module doc)."""
+    series = dataset_permutations(ds, stride=stride)
+    summary = permutation_summary(series)
+    summary["any_species"] = permutation_summary(dataset_permutations(ds, stride=stride, species_blind=True))
+    return series, summary

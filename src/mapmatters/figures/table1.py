@@ -85,7 +85,8 @@ def render_markdown(df: pd.DataFrame, *, title: str) -> str:
 
 
 def permutation_table(entries: list[dict]) -> pd.DataFrame:
-    """Bond-permutation rates of MLP runs next to the mapped reference (per mapping)."""
+    """Bond-permutation rates of MLP runs next to the mapped reference (per mapping); species-aware
+    and species-blind (``any_species``, see :mod:`mapmatters.analysis.permutation`)."""
     rows = []
     for e in entries:
         s = json.loads(Path(e["summary"]).read_text())
@@ -96,7 +97,11 @@ def permutation_table(entries: list[dict]) -> pd.DataFrame:
                      "mlp_events_per_entry_per_ns_sd": p.get("events_per_entry_per_ns", {}).get("sd"),
                      "mlp_fraction_permuted": p.get("fraction_permuted_mean", {}).get("mean"),
                      "reference_events_per_entry_per_ns": ref.get("events_per_entry_per_ns"),
-                     "reference_fraction_permuted": ref.get("fraction_permuted_mean")})
+                     "reference_fraction_permuted": ref.get("fraction_permuted_mean"),
+                     "mlp_any_species_events_per_entry_per_ns":
+                         (p.get("any_species") or {}).get("events_per_entry_per_ns", {}).get("mean"),
+                     "reference_any_species_events_per_entry_per_ns":
+                         (ref.get("any_species") or {}).get("events_per_entry_per_ns")})
     return pd.DataFrame(rows)
 
 
