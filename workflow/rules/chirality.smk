@@ -19,7 +19,6 @@ rule mlp_metad:
         walkers=lambda w: mlp_cfg(w)["metad"]["walkers"],
         start=lambda w: mlp_cfg(w)["metad"]["start"],
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "metad"),
-        runtime=config["mlp_runtime"],
     log:
         f"{LOGS}/{{system}}/mlp_metad_{{variant}}_{{mapping}}.log",
     benchmark:
@@ -47,7 +46,6 @@ rule mlp_umbrella:
         block=lambda w: mlp_cfg(w)["umbrella"],
         start=lambda w: mlp_cfg(w)["metad"]["start"],
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "umbrella"),
-        runtime=config["mlp_runtime"],
     log:
         f"{LOGS}/{{system}}/mlp_umbrella_{{variant}}_{{mapping}}.log",
     benchmark:

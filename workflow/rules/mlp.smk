@@ -15,7 +15,6 @@ rule mlp_train:
         train=lambda w: mlp_cfg(w)["train"],
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "train"),
         outdir=lambda w: f"{OUT}/{w.system}/mlp/{w.variant}/{w.mapping}",
-        runtime=config["mlp_runtime"],
     log:
         f"{LOGS}/{{system}}/mlp_train_{{variant}}_{{mapping}}.log",
     benchmark:
@@ -42,7 +41,6 @@ rule mlp_md:
     params:
         md=mlp_md_cfg,
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "md"),
-        runtime=config["mlp_runtime"],
     log:
         f"{LOGS}/{{system}}/mlp_md_{{variant}}_{{mapping}}.log",
     benchmark:

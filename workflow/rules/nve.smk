@@ -15,7 +15,6 @@ rule mlp_nve_scan:
         scan=lambda w: mlp_cfg(w)["nve_scan"],
         stability=lambda w: SYSTEMS[w.system]["stability"],
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "nve_scan"),
-        runtime=config["mlp_runtime"],
     log:
         f"{LOGS}/{{system}}/mlp_nve_scan_{{variant}}_{{mapping}}.log",
     benchmark:

@@ -2,7 +2,8 @@
 energy by MBAR, the independent check of the metadynamics barrier (mapmatters.mlp.chirality)."""
 from mapmatters.mlp.runtime import configure
 
-configure(snakemake.params.runtime["xla_flags"], snakemake.threads)  # before jax is imported
+# how the job runs (XLA flags, threads) is config, not a parameter: changing it reruns nothing
+configure(snakemake.config["mlp_runtime"]["xla_flags"], snakemake.threads)  # before jax is imported
 
 from mapmatters.mlp.chirality import inversion_umbrella  # noqa: E402
 from mapmatters.rulelog import rule_log  # noqa: E402

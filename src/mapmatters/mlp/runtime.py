@@ -1,14 +1,11 @@
 """JAX runtime set-up for the MLP rules; must run before jax is imported.
 
-- ``xla_flags``: extra XLA flags (config ``mlp_runtime.xla_flags``). The default preset sets
-  ``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``. jax 0.10 no
-  longer supports the thunk flag (XLA warns and ignores it), so :func:`configure` drops it.
-  The fusion flag's effect on this 2-core CPU is not settled: earlier force-call timings went
-  either way (16 -> 6.8 ms with another job on the cores, 10.3 -> 13.6 ms on a quieter
-  machine), and ``benchmarks/mlp_speed.py`` (old vs new training/MD path per flag set) found
-  differences within the noise of a machine loaded at 2-3x its cores. Time it on your machine
-  (``--flags legacy fusion-off default``); the flags are configuration, not code. GPU backends
-  ignore them.
+- ``xla_flags``: extra XLA flags (config ``mlp_runtime.xla_flags``; the default preset sets none).
+  jax 0.10 no longer supports ``--xla_cpu_use_thunk_runtime`` (XLA warns and ignores it), so
+  :func:`configure` drops it from older configs. ``--xla_cpu_use_fusion_emitters=false``, once
+  the default, was slower on an idle 2-core machine (training 12 %, MD 2-18 %;
+  ``benchmarks/mlp_speed.py --flags legacy default``). The flags are configuration read inside
+  the job, not a rule parameter. GPU backends ignore them.
 - ``threads``: the rule's thread count. With 1 thread, XLA's intra-op thread pool is turned
   off so two single-threaded jobs share a 2-core machine without oversubscription.
 - The platform is left to JAX: on a machine where ``jax[cuda12]`` is installed and a GPU is
