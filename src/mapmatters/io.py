@@ -12,13 +12,24 @@ from typing import Iterator
 import yaml
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: the process's umask, read once (``os.umask`` can only be read by setting it)
+UMASK = _umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place only on success.
 
     The temporary file lives in the same directory so that the final ``os.replace``
     is atomic. On any exception the temporary file is removed, so a failed step
-    never leaves a half-written output behind.
+    never leaves a half-written output behind. The file gets the permissions of a plainly
+    created one (``mkstemp`` makes it private, 0600; results are shared on a cluster).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -28,6 +39,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.is_file():
+            os.chmod(tmp_path, 0o666 & ~UMASK)
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
