@@ -136,3 +136,19 @@ def test_figures_5_and_6(tmp_path):
     plot_figure6(panels, ref, str(tmp_path / "f6.png"), str(tmp_path / "f6.pdf"), grid=CFG, temperature_K=300.0)
     for f in ("f5.png", "f5.pdf", "f6.png", "f6.pdf"):
         assert (tmp_path / f).stat().st_size > 1000
+
+
+def test_long_title_fits_a_narrow_figure():
+    """Figure 5's title on its 4.2-inch figure was cut at both edges; wrapped, it fits."""
+    import matplotlib.pyplot as plt
+
+    from mapmatters.figures.figure1 import wrap_title
+
+    title = "Figure 5b: F(chi_hel, Q_hel) of the polyalanine reference (default preset)"
+    fig, _ = plt.subplots(figsize=(4.2, 3.4), layout="constrained")
+    t = fig.suptitle(wrap_title(title, fig.get_figwidth()))
+    fig.canvas.draw()
+    box, fbox = t.get_window_extent(), fig.bbox
+    assert box.x0 >= fbox.x0 and box.x1 <= fbox.x1
+    assert "\n" in t.get_text() and t.get_text().replace("\n", " ") == title
+    plt.close(fig)

@@ -68,10 +68,18 @@ def plot_figure1(columns: list[dict], out_png: str, out_pdf: str | None = None, 
     save_figure(fig, out_png, out_pdf, title=title)
 
 
+def wrap_title(title: str, width_in: float, fontsize_pt: float = 12.0) -> str:
+    """``title`` broken into lines that fit a figure ``width_in`` inches wide (a character is
+    about 0.6 em), so that a long title on a narrow figure is not cut at both edges."""
+    import textwrap
+
+    return textwrap.fill(title, width=max(20, int(width_in * 72 / (0.6 * fontsize_pt))))
+
+
 def save_figure(fig, out_png: str, out_pdf: str | None = None, *, title: str = "") -> None:
     """Title, layout, and atomic PNG (150 dpi) + optional PDF; closes the figure."""
     if title:
-        fig.suptitle(title)
+        fig.suptitle(wrap_title(title, fig.get_figwidth()))
     if fig.get_layout_engine() is None:     # a figure made with layout="constrained" keeps it
         fig.tight_layout()
     with atomic_path(out_png) as tmp:
