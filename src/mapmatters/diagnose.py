@@ -23,10 +23,12 @@ Three checks per (system, mapping), each a small pure function:
    ``improper_sign_min`` of the reference frames), ``lost`` otherwise.
 
 3. **Species symmetry** (:func:`species_symmetry`). Automorphisms of one molecule's CG bond
-   graph coloured by species, against the same graph coloured by bead *content* (the sorted
-   elements of its atoms, e.g. ``C3H7``): automorphisms with species colouring that are not
-   automorphisms with content colouring are environments the model cannot tell apart although
-   the molecule can.
+   graph coloured by species, against the same graph coloured by what the molecule can tell
+   apart: with the atomistic molecule, each bead's atoms' classes under colour refinement of the
+   atomistic bond graph (:func:`atom_classes`: ALA2 CA next to ACE and ALA16 CA next to NME differ,
+   although both beads are one carbon); without it, the bead's *content* (the sorted elements of
+   its atoms, e.g. ``C3H7``). Automorphisms with species colouring that the molecule's colouring
+   does not allow are environments the model cannot tell apart although the molecule can.
 
 Units: positions and boxes in nm (boxes as GROMACS row vectors), distances in nm, angles in
 degrees. Periodic datasets use the minimum image; free-space datasets (attribute ``periodic``
@@ -460,6 +462,31 @@ def automorphisms(n: int, edges: Iterable[tuple[int, int]], colours: Sequence) -
     return sorted(tuple(m[i] for i in range(n)) for m in gm.isomorphisms_iter())
 
 
+def atom_classes(atomistic: Atomistic) -> list[int]:
+    """Class of each atom under colour refinement (1-dimensional Weisfeiler-Lehman) of the
+    bond graph, starting from the elements, iterated until no class splits.
+
+    Atoms in different classes can never be exchanged by a symmetry of the molecule, so a CG
+    automorphism that maps a bead onto a bead with other classes is not one of the molecule's
+    (the converse, equal classes implying a symmetry, holds for trees such as these molecules)."""
+    adj = atomistic.neighbours()
+    colour = list(atomistic.elements)
+    n_classes = len(set(colour))
+    while True:
+        sig = [(colour[i], tuple(sorted(colour[j] for j in adj[i]))) for i in range(len(colour))]
+        index = {v: k for k, v in enumerate(sorted(set(sig), key=repr))}
+        new = [index[v] for v in sig]
+        if len(index) == n_classes:
+            return new
+        colour, n_classes = new, len(index)
+
+
+def bead_environments(spec, atomistic: Atomistic) -> list[tuple[int, ...]]:
+    """Per bead the sorted :func:`atom_classes` of its atoms."""
+    cls = atom_classes(atomistic)
+    return [tuple(sorted(cls[a] for a in atoms)) for atoms in bead_atom_indices(spec, atomistic)]
+
+
 def bead_contents(spec, atomistic: Atomistic | None = None) -> list[str]:
     """Formula of each bead's atoms (elements sorted, Hill-like: ``C3H7``)."""
     out = []
@@ -515,21 +542,24 @@ def _path_order(n: int, edges) -> list[int] | None:
 
 
 def species_symmetry(spec, atomistic: Atomistic | None = None) -> dict:
-    """Automorphisms of one molecule's CG bond graph with species colouring vs content colouring.
+    """Automorphisms of one molecule's CG bond graph with species colouring vs the molecule's
+    colouring (atomistic environments with ``atomistic``, else bead contents; module doc).
 
-    Returns n_species_automorphisms, n_content_automorphisms, n_extra (species automorphisms
-    that are not content automorphisms), extra (a word per extra automorphism: "reversal" or the
-    bead permutation), contents, flag (n_extra > 0)."""
+    Returns n_species_automorphisms, n_content_automorphisms (those of the molecule's colouring),
+    n_extra (species automorphisms that are not the molecule's), extra (a word per extra
+    automorphism: "reversal" or the bead permutation), contents, compared_with, flag (n_extra > 0)."""
     n = spec.n_beads
     edges = [tuple(b) for b in spec.bonds]
     species = [b.species for b in spec.beads]
     contents = bead_contents(spec, atomistic)
+    truth = bead_environments(spec, atomistic) if atomistic is not None else contents
     by_species = automorphisms(n, edges, species)
-    by_content = set(automorphisms(n, edges, contents))
+    by_content = set(automorphisms(n, edges, truth))
     extra = [p for p in by_species if p not in by_content]
     return {"n_species_automorphisms": len(by_species), "n_content_automorphisms": len(by_content),
             "n_extra": len(extra), "extra": [describe_permutation(p, edges, spec.bead_names) for p in extra],
-            "contents": contents, "flag": bool(extra)}
+            "contents": contents, "flag": bool(extra),
+            "compared_with": "atomistic environments" if atomistic is not None else "bead contents"}
 
 
 # --------------------------------------------------------------------------- 4. driver and table

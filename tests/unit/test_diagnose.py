@@ -11,6 +11,7 @@ from mapmatters.cgdata import CGWriter, Topology
 from mapmatters.diagnose import (
     Atomistic,
     Thresholds,
+    atom_classes,
     automorphisms,
     bond_permutation_risk,
     chirality_candidates,
@@ -370,3 +371,27 @@ def test_table_from_json_results(tmp_path):
     assert chi.loc["ha-dropped", "detail"].startswith("kept") and not chi.loc["ha-dropped", "flag"]
     assert chi.loc["cb-ha-dropped", "flag"]
     assert len(lines) == 2 and "stereocentre CA kept" in lines[0]
+
+
+def test_atom_classes_tell_chain_ends_apart():
+    # O=C1-C2-C3-N (hydrogens left out): the three carbons are one element but three environments
+    mol = Atomistic.from_lists(["O", "C1", "C2", "C3", "N"], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    cls = atom_classes(mol)
+    assert len({cls[1], cls[2], cls[3]}) == 3
+    # O-C1-C2-C3-O is symmetric: C1 and C3 are one class
+    sym = Atomistic.from_lists(["O1", "C1", "C2", "C3", "O2"], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    cs = atom_classes(sym)
+    assert cs[1] == cs[3] != cs[2] and cs[0] == cs[4]
+
+
+def test_ca_like_map_of_an_asymmetric_chain_loses_its_direction():
+    # one bead per carbon, one species (CA Single-like): the contents (C, C, C) allow the reversal,
+    # the molecule (O at one end, N at the other) does not -> reported; on the symmetric molecule
+    # the reversal is the molecule's own -> not reported
+    spec = make_spec("ca", [("B1", ["C1"], "A"), ("B2", ["C2"], "A"), ("B3", ["C3"], "A")], [(0, 1), (1, 2)])
+    asym = Atomistic.from_lists(["O", "C1", "C2", "C3", "N"], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    sym = Atomistic.from_lists(["O", "C1", "C2", "C3", "O2"], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    assert species_symmetry(spec)["n_extra"] == 0          # bead contents alone cannot see it
+    s = species_symmetry(spec, asym)
+    assert s["extra"] == ["reversal"] and s["compared_with"] == "atomistic environments"
+    assert species_symmetry(spec, sym)["n_extra"] == 0
