@@ -158,3 +158,23 @@ def test_runtime_drops_unsupported_xla_flag():
                          check=True).stdout.split()
     assert "--xla_cpu_use_fusion_emitters=false" in out
     assert not any(f.startswith("--xla_cpu_use_thunk_runtime") for f in out)
+
+
+def test_compilation_cache_is_written_and_reused(tmp_path):
+    """``configure_job`` points JAX's persistent cache at ``results/<compilation_cache>``: a first
+    process fills it (every compilation, however short), a second one adds nothing new."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from mapmatters.mlp import runtime; "
+            f"runtime.configure_job({{'results': {str(tmp_path)!r}, 'mlp_runtime': "
+            "{'xla_flags': '', 'threads': 1, 'gpu': 0, 'compilation_cache': 'jc'}}, 1); "
+            "import jax, jax.numpy as jnp; print(float(jax.jit(lambda x: jnp.sin(x) * 2)(1.0)))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_FLAGS", "JAX_"))}
+    out1 = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    entries = sorted(p.name for p in (tmp_path / "jc").iterdir())
+    assert entries, "nothing cached"
+    out2 = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out1.stdout == out2.stdout
+    assert sorted(p.name for p in (tmp_path / "jc").iterdir()) == entries

@@ -1,8 +1,8 @@
 """Rule mlp_md: JAX-MD Langevin runs of one trained model, all runs vmapped, chunked, resumable."""
-from mapmatters.mlp.runtime import configure
+from mapmatters.mlp.runtime import configure_job
 
-# how the job runs (XLA flags, threads) is config, not a parameter: changing it reruns nothing
-configure(snakemake.config["mlp_runtime"]["xla_flags"], snakemake.threads)  # before jax is imported
+# how the job runs (XLA flags, threads, compilation cache) is config, not a parameter: changing it reruns nothing
+configure_job(snakemake.config, snakemake.threads)  # before jax is imported
 
 from mapmatters.mlp.simulation import simulate_model  # noqa: E402
 from mapmatters.rulelog import rule_log  # noqa: E402

@@ -1,9 +1,9 @@
 """Rule mlp_metad: well-tempered metadynamics of one trained model along the improper N-CA-CB-C
 (chiral inversion), walkers vmapped from the reference frame nearest C7eq (mapmatters.mlp.chirality)."""
-from mapmatters.mlp.runtime import configure
+from mapmatters.mlp.runtime import configure_job
 
-# how the job runs (XLA flags, threads) is config, not a parameter: changing it reruns nothing
-configure(snakemake.config["mlp_runtime"]["xla_flags"], snakemake.threads)  # before jax is imported
+# how the job runs (XLA flags, threads, compilation cache) is config, not a parameter: changing it reruns nothing
+configure_job(snakemake.config, snakemake.threads)  # before jax is imported
 
 from mapmatters.mlp.chirality import inversion_metad  # noqa: E402
 from mapmatters.rulelog import rule_log  # noqa: E402

@@ -1,9 +1,9 @@
 """Rule mlp_nve_scan: NVE (velocity Verlet) chains of one trained model at every time step of the
 scan; per time step the fraction of stable chains and the energy drift (mapmatters.mlp.nve_scan)."""
-from mapmatters.mlp.runtime import configure
+from mapmatters.mlp.runtime import configure_job
 
-# how the job runs (XLA flags, threads) is config, not a parameter: changing it reruns nothing
-configure(snakemake.config["mlp_runtime"]["xla_flags"], snakemake.threads)  # before jax is imported
+# how the job runs (XLA flags, threads, compilation cache) is config, not a parameter: changing it reruns nothing
+configure_job(snakemake.config, snakemake.threads)  # before jax is imported
 
 from mapmatters.mlp.nve_scan import scan  # noqa: E402
 from mapmatters.rulelog import rule_log  # noqa: E402

@@ -1,8 +1,8 @@
 """Rule mlp_train: chemtrain force matching of one MLP variant on one mapping (resumable)."""
-from mapmatters.mlp.runtime import configure
+from mapmatters.mlp.runtime import configure_job
 
-# how the job runs (XLA flags, threads) is config, not a parameter: changing it reruns nothing
-configure(snakemake.config["mlp_runtime"]["xla_flags"], snakemake.threads)  # before jax is imported
+# how the job runs (XLA flags, threads, compilation cache) is config, not a parameter: changing it reruns nothing
+configure_job(snakemake.config, snakemake.threads)  # before jax is imported
 
 from mapmatters.mlp.pipeline import train_variant  # noqa: E402
 from mapmatters.mlp.runtime import describe  # noqa: E402
