@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/compile_cache.py --datasets results/default/alanine/cg/heavy-atom.h5 \\
         results/default/alanine/cg/core-beta.h5 [--epochs 2]
 
-Each row is one fresh process running ``mapmatters.mlp.pipeline.train_variant`` (the alanine
-default model, ``--epochs`` epochs) into a new output folder, so it pays what a workflow job pays:
+Each row is one fresh process running ``mapmatters.mlp.pipeline.train_variant`` (the default
+preset's alanine model, variant and training from ``config/config.yaml``, ``--epochs`` epochs) into
+a new output folder, so it pays what a workflow job pays:
 imports, data, model init, compilation, training, test. Rows, in one invocation:
 
 1. first dataset, no cache;  2. first dataset, empty cache (fills it);
@@ -18,6 +19,7 @@ Prints wall seconds, the ratio to the uncached run of the same dataset, the test
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -30,28 +32,32 @@ sys.path.insert(0, str(HERE))
 from mlp_speed import load_note, machine  # noqa: E402
 
 WORKER = """
-import sys, time, os
+import json, sys, time, os
 t0 = time.perf_counter()
 from mapmatters.mlp.runtime import configure
 configure("", 1, os.environ.get("MM_CACHE") or None)
 from mapmatters.mlp.pipeline import train_variant
-base = {"model": "mace", "hidden_irreps": "8x0e + 8x1o", "readout_irreps": "8x0e", "max_ell": 1, "num_rbf": 8,
-        "radial_mlp_hidden": [16, 16], "dtype": "float32"}
-m = train_variant(sys.argv[1], sys.argv[2], base, {"correlation": 2, "num_layers": 2, "r_cut": 0.5},
-                  {"epochs": int(sys.argv[3]), "batch_size": 8, "lr": 1e-2, "lr_decay": 0.85, "grad_clip": 10.0,
-                   "val_fraction": 0.1, "test_fraction": 0.1, "stride": 2, "max_frames": None},
-                  seed=1, log=lambda *a: None)
+base, variant, train = json.loads(sys.argv[3])
+m = train_variant(sys.argv[1], sys.argv[2], base, variant, train, seed=1, log=lambda *a: None)
 print(f"RESULT {time.perf_counter() - t0:.2f} {m['testing_force_error']['rmse_mev_a']:.4f}")
 """
 
 
-def run(dataset: str, cache: str | None, epochs: int, work: Path) -> tuple[float, float]:
+def alanine_job(epochs: int) -> list[dict]:
+    """[model, variant, training] of the default preset's alanine MACE, ``epochs`` epochs."""
+    import yaml
+
+    cfg = yaml.safe_load((HERE.parent / "config/config.yaml").read_text())["mlp"]["alanine"]
+    return [cfg["model"], cfg["variants"]["mace"], {**cfg["train"], "epochs": epochs}]
+
+
+def run(dataset: str, cache: str | None, job: list[dict], work: Path) -> tuple[float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_FLAGS", "JAX_"))}
     env["PYTHONPATH"] = str(HERE.parent / "src")
     env["MM_CACHE"] = cache or ""
     out = Path(tempfile.mkdtemp(dir=work))
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", WORKER, dataset, str(out), str(epochs)], env=env,
+    p = subprocess.run([sys.executable, "-c", WORKER, dataset, str(out), json.dumps(job)], env=env,
                        capture_output=True, text=True)
     if p.returncode:
         sys.exit(p.stderr[-3000:])
@@ -73,9 +79,9 @@ def main(argv=None):
         rows = [("first model, no cache", first, None), ("first model, empty cache", first, cache),
                 ("first model, warm cache (rerun)", first, cache), ("second model, no cache", second, None),
                 ("second model, cache of the first", second, cache)]
-        base, out = {}, []
+        base, out, job = {}, [], alanine_job(a.epochs)
         for label, ds, c in rows:
-            wall, rmse = run(ds, c, a.epochs, work)
+            wall, rmse = run(ds, c, job, work)
             base.setdefault(ds, wall)
             out.append((label, wall, wall / base[ds], rmse))
         print(f"{'run':36s} {'wall (s)':>9s} {'vs no cache':>12s} {'test RMSE (meV/A)':>18s}")

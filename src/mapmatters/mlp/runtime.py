@@ -67,5 +67,5 @@ def configure_job(config: dict, threads: int | None) -> str:
     rt = config["mlp_runtime"]
     cache = rt.get("compilation_cache")
     if cache and not os.path.isabs(cache):
-        cache = os.path.join(config.get("results", "results"), cache)
+        cache = os.path.join(config["results"], cache)
     return configure(rt.get("xla_flags"), threads, cache)
