@@ -4,6 +4,12 @@
 # definition as a parameter, not the system file: editing a mapping reruns nothing here.
 
 
+# GROMACS runs ask for both cores, so a 1-thread MLP job running beside them would block them;
+# scheduled first, the references of every system finish early and the MLP jobs that follow them
+# fill both cores in pairs (the last default run idled a core for minutes behind an MLP job).
+REFERENCE_PRIORITY = 10
+
+
 rule reference_topology:
     output:
         top=f"{OUT}/{{system}}/reference/topol.top",
@@ -90,6 +96,7 @@ rule reference_minimise:
     benchmark:
         f"{BENCH}/{{system}}/reference_minimise.tsv"
     threads: lambda w: config["reference"][w.system]["threads"]
+    priority: REFERENCE_PRIORITY
     resources:
         mem_mb=2000,
         runtime=30,
@@ -116,6 +123,7 @@ rule reference_equilibrate:
     benchmark:
         f"{BENCH}/{{system}}/reference_equilibrate.tsv"
     threads: lambda w: config["reference"][w.system]["threads"]
+    priority: REFERENCE_PRIORITY
     resources:
         mem_mb=2000,
         runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["equilibration_ps"]
@@ -146,6 +154,7 @@ rule reference_production:
     benchmark:
         f"{BENCH}/{{system}}/reference_production.tsv"
     threads: lambda w: config["reference"][w.system]["threads"]
+    priority: REFERENCE_PRIORITY
     resources:
         mem_mb=4000,
         runtime=lambda w: md_runtime_min(w.system, config["reference"][w.system]["production_ps"]),
