@@ -258,8 +258,8 @@ def claim_barriers(out, system: str = "alanine", variant: str = "mace") -> list[
     t = pd.read_csv(f)
     t = t[t["variant"] == variant].set_index("mapping")
 
-    def barrier(m):
-        if m not in t.index or not bool(t.loc[m, "transition_seen"]):
+    def barrier(m):     # None: missing, never crossed, or no walker kept its molecule intact
+        if m not in t.index or not bool(t.loc[m, "transition_seen"]) or pd.isna(t.loc[m, "barrier_kcal_mol"]):
             return None
         return float(t.loc[m, "barrier_kcal_mol"])
 
@@ -267,20 +267,24 @@ def claim_barriers(out, system: str = "alanine", variant: str = "mace") -> list[
     b = [barrier(m) for m in ("heavy-atom", "core-beta")]
     n, c, st, th, r = specs[0]
     if None in b:
-        rows.append(_ned(n, c, st, th, r, [f], "Heavy Atom or Core Beta missing or never crossed"))
+        rows.append(_ned(n, c, st, th, r, [f], "Heavy Atom or Core Beta missing, never crossed, or no walker "
+                         "kept its molecule intact (barrier_note in the table)"))
     else:
         v = max(abs(x - 13.0) for x in b)
         rows.append(Claim(n, c, st, v, th, PASS if v < 4 else FAIL, r, f"barriers {b[0]:.1f}, {b[1]:.1f}", [str(f)]))
     ua, ha = barrier("united-atom"), barrier("heavy-atom")
     n, c, st, th, r = specs[1]
     if None in (ua, ha):
-        rows.append(_ned(n, c, st, th, r, [f], "United Atom or Heavy Atom missing or never crossed"))
+        rows.append(_ned(n, c, st, th, r, [f], "United Atom or Heavy Atom missing, never crossed, or no walker "
+                         "kept its molecule intact (barrier_note in the table)"))
     else:
         rows.append(Claim(n, c, st, ua - ha, th, PASS if ua - ha > 1 else FAIL, r,
                           f"United Atom {ua:.1f}, Heavy Atom {ha:.1f}", [str(f)]))
     n, c, st, th, r = specs[2]
     if "atomistic" not in t.index:
         rows.append(_ned(n, c, st, th, r, [f], "no atomistic metadynamics"))
+    elif bool(t.loc["atomistic", "transition_seen"]) and barrier("atomistic") is None:
+        rows.append(_ned(n, c, st, th, r, [f], "a walker crossed but none kept its molecule intact"))
     elif bool(t.loc["atomistic", "transition_seen"]):
         v = float(t.loc["atomistic", "barrier_kcal_mol"])
         rows.append(Claim(n, c, st, v, th, PASS if v >= 18 else FAIL, r, "a walker crossed", [str(f)]))

@@ -489,14 +489,23 @@ def test_alanine_chiral_inversion_metadynamics(ci_run):
     s = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/metad.json").read_text())
     assert s["n_walkers"] == 2 and s["length_ps"] == 2
     six_figures = {"rel": 1e-5}                                     # tables are written with %.6g
-    assert s["barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"], **six_figures)
-    assert row["barrier_err_kcal_mol"] >= 0
+    # the walkers' molecules are checked (the toy model may fall apart: then no barrier, and why)
+    assert s["stability_checked"] and 0 <= s["n_intact"] <= 2 and row["barrier_note"] == s["barrier_note"]
+    if s["barrier_kcal_mol"] is None:
+        assert pd.isna(row["barrier_kcal_mol"]) and s["n_usable"] == 0
+    else:
+        assert s["barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"], **six_figures)
+        assert row["barrier_err_kcal_mol"] >= 0
     # the umbrella-sampling check: 6 windows through the planar state, MBAR, compared in the table
     u = json.loads((ci_run / "alanine/mlp/mace/core-beta/metad/umbrella.json").read_text())
-    assert len(u["window_centres_deg"]) == 6
-    assert u["comparison"]["metad_barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"], **six_figures)
-    assert row["umbrella_barrier_kcal_mol"] == pytest.approx(u["barrier_kcal_mol"], **six_figures)
-    assert u["barrier_err_kcal_mol"] >= 0
+    assert len(u["window_centres_deg"]) == 6 and len(u["intact_fraction_per_window"]) == 6
+    if u["barrier_kcal_mol"] is None or s["barrier_kcal_mol"] is None:
+        assert u["comparison"]["agree"] is None and u["comparison"]["rule"].startswith("no comparison")
+    else:
+        assert u["comparison"]["metad_barrier_kcal_mol"] == pytest.approx(row["barrier_kcal_mol"], **six_figures)
+        assert u["barrier_err_kcal_mol"] >= 0
+    if u["barrier_kcal_mol"] is not None:
+        assert row["umbrella_barrier_kcal_mol"] == pytest.approx(u["barrier_kcal_mol"], **six_figures)
     for ext in ("png", "pdf"):
         assert (ci_run / f"figures/figure4_alanine.{ext}").stat().st_size > 10_000
 

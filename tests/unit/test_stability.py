@@ -3,7 +3,12 @@ a hand-built chain whose bond stretches, and the same function for classical and
 import numpy as np
 import pytest
 
-from mapmatters.analysis.stability import bulk_first_unstable, molecular_first_unstable, stable_time
+from mapmatters.analysis.stability import (
+    bulk_first_unstable,
+    intact_mask,
+    molecular_first_unstable,
+    stable_time,
+)
 from mapmatters.units import KB_KJ_MOL_K
 
 BULK = {"criterion": "bulk", "max_kT_kJ_mol": 5.0}
@@ -58,3 +63,22 @@ def test_molecular_criterion_uses_the_minimum_image_in_a_box():
     box = np.diag([2.0, 2.0, 2.0])[None]
     assert molecular_first_unstable(x, bonds, np.array([0.05]), 0.05, box) == 1
     assert molecular_first_unstable(x, bonds, np.array([0.05]), 0.05, None) == 0
+
+
+def test_intact_mask_per_walker():
+    """Biased runs (metadynamics walkers, umbrella windows): frame f of walker w counts while the
+    walker has been stable up to f; one walker's break does not touch the others."""
+    bonds = np.array([[0, 1], [1, 2], [2, 3]])
+    ref = np.full(3, 0.15)
+    pos = np.stack([chain(6), chain(6, 2, 0.3), chain(6, 5, -0.1)], axis=1)       # (F, W, N, 3)
+    m = intact_mask(MOLECULAR, positions=pos, bonds=bonds, reference_nm=ref)
+    assert m.shape == (6, 3)
+    assert m[:, 0].all() and m[:, 1].tolist() == [True, True] + [False] * 4
+    assert m[:, 2].tolist() == [True] * 5 + [False]
+    # a stretched bond that relaxes again does not make the later frames count
+    pos[4:, 1] = chain(2)
+    assert (intact_mask(MOLECULAR, positions=pos, bonds=bonds, reference_nm=ref)[:, 1] == m[:, 1]).all()
+    kT = np.array([[2.5, 2.5], [2.5, 6.0], [2.5, 2.5]])
+    assert intact_mask(BULK, kT=kT).tolist() == [[True, True], [True, False], [True, False]]
+    with pytest.raises(ValueError, match="needs positions"):
+        intact_mask(MOLECULAR, kT=kT)

@@ -94,6 +94,14 @@ def test_umbrella_mbar_recovers_dihedral_barrier(tmp_path):
     exact = K_DIH * (1 + np.cos(2 * prof["s_rad"][ok]))
     got = prof["F_kJ_mol"][ok]
     assert np.max(np.abs((got - got.mean()) - (exact - exact.mean()))) < 0.6 * KT300
+    # frames of a window whose molecule fell apart are dropped; a window left with too few takes no part
+    intact = np.ones(cvs.shape, bool)
+    intact[:, 3] = False
+    intact[len(t) // 2:, 5] = False
+    cut = mbar_profile(cvs, c, SETTINGS["spring_kJ_mol_rad2"], 300.0, time_ps=t, discard_ps=8.0, planar=PLANAR,
+                       intact=intact)
+    assert 3 not in cut["windows_used"] and len(cut["windows_used"]) == W - 1 and cut["n_used"][3] == 0
+    assert 0 < cut["n_used"][5] < prof["n_used"][5]
     # PyMBAR was imported with JAX hidden: JAX stays 32-bit for the MD that follows
     assert jnp.zeros(1).dtype == jnp.float32
 

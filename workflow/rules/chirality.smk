@@ -19,6 +19,7 @@ rule mlp_metad:
         walkers=lambda w: mlp_cfg(w)["metad"]["walkers"],
         start=lambda w: mlp_cfg(w)["metad"]["start"],
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "metad"),
+        stability=lambda w: SYSTEMS[w.system]["stability"],   # frames of a fallen-apart molecule do not count
     log:
         f"{LOGS}/{{system}}/mlp_metad_{{variant}}_{{mapping}}.log",
     benchmark:
@@ -46,6 +47,7 @@ rule mlp_umbrella:
         block=lambda w: mlp_cfg(w)["umbrella"],
         start=lambda w: mlp_cfg(w)["metad"]["start"],
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "umbrella"),
+        stability=lambda w: SYSTEMS[w.system]["stability"],
     log:
         f"{LOGS}/{{system}}/mlp_umbrella_{{variant}}_{{mapping}}.log",
     benchmark:

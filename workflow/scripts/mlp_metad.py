@@ -13,7 +13,7 @@ with rule_log(snakemake.log[0]):
     s = inversion_metad(snakemake.input.params, snakemake.input.h5, snakemake.output.hills,
                         snakemake.output.summary, snakemake.params.settings, start=snakemake.params.start,
                         seed=snakemake.params.seed, walkers=snakemake.params.walkers,
-                        mapping=snakemake.wildcards.mapping)
-    print(f"[mlp_metad] barrier {s['barrier_kcal_mol']:.2f} +- {s['barrier_err_kcal_mol']:.2f} kcal/mol "
-          "(walker-averaged F, jackknife), "
-          f"{s['n_crossed']}/{s['n_walkers']} walkers crossed, lower bound {s['lower_bound_kcal_mol']} kcal/mol")
+                        mapping=snakemake.wildcards.mapping, stability=snakemake.params.stability)
+    print(f"[mlp_metad] barrier {s['barrier_kcal_mol']} +- {s['barrier_err_kcal_mol']} kcal/mol ({s['barrier_note']}), "
+          f"{s['n_crossed']}/{s['n_walkers']} walkers crossed, {s['n_intact']} intact, "
+          f"lower bound {s['lower_bound_kcal_mol']} kcal/mol")

@@ -12,9 +12,9 @@ with rule_log(snakemake.log[0]):
     # the work folder (resume per chunk) is work/ beside the outputs, shared with mlp_metad's
     s = inversion_umbrella(snakemake.input.params, snakemake.input.h5, snakemake.input.metad, snakemake.output.h5,
                            snakemake.output.summary, snakemake.params.block, start=snakemake.params.start,
-                           seed=snakemake.params.seed, mapping=snakemake.wildcards.mapping)
+                           seed=snakemake.params.seed, mapping=snakemake.wildcards.mapping,
+                           stability=snakemake.params.stability)
     c = s["comparison"]
-    print(f"[mlp_umbrella] barrier {s['barrier_kcal_mol']:.2f} +- {s['barrier_err_kcal_mol']:.2f} kcal/mol (MBAR); "
-          f"metadynamics {c['metad_barrier_kcal_mol']:.2f} +- {c['metad_err_kcal_mol']:.2f}; "
-          f"difference {c['difference_kcal_mol']:+.2f}, {'agree' if c['agree'] else 'DISAGREE'} "
-          f"(tolerance {c['tolerance_kcal_mol']:.2f})")
+    print(f"[mlp_umbrella] barrier {s['barrier_kcal_mol']} +- {s['barrier_err_kcal_mol']} kcal/mol (MBAR; "
+          f"{s['barrier_note']}); metadynamics {c['metad_barrier_kcal_mol']} +- {c['metad_err_kcal_mol']}; "
+          f"difference {c['difference_kcal_mol']}, agree: {c['agree']} ({c['rule']})")

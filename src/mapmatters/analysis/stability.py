@@ -62,6 +62,40 @@ def molecular_first_unstable(positions: np.ndarray, bonds: np.ndarray, reference
     return first_bad(bad | ~np.isfinite(x).all(axis=(1, 2)))
 
 
+def first_unstable_frame(criterion: dict, *, kT=None, positions=None, bonds=None, reference_nm=None,
+                         box=None) -> int:
+    """First frame of one run that ``criterion`` (the system's ``stability`` block) calls unstable
+    (``kT`` (F,) for the bulk criterion, ``positions`` (F, N, 3) for the molecular one); the
+    number of frames when there is none."""
+    kind = criterion["criterion"]
+    if kind == "bulk":
+        return bulk_first_unstable(kT, float(criterion["max_kT_kJ_mol"]))
+    if kind == "molecular":
+        return molecular_first_unstable(positions, np.asarray(bonds).reshape(-1, 2), np.asarray(reference_nm, float),
+                                        float(criterion["max_bond_deviation_nm"]), box)
+    raise ValueError(f"unknown stability criterion {kind!r}")
+
+
+def intact_mask(criterion: dict, *, kT=None, positions=None, bonds=None, reference_nm=None) -> np.ndarray:
+    """(F, W) bool: frame f of walker (chain, window) w counts, i.e. the run has been stable under
+    ``criterion`` up to and including f. ``kT`` (F, W) for the bulk criterion, ``positions``
+    (F, W, N, 3) nm for the molecular one (free space). Biased runs (metadynamics, umbrella
+    windows) use it to drop what a model does after its molecule fell apart."""
+    arr = kT if criterion["criterion"] == "bulk" else positions
+    if arr is None:
+        raise ValueError(f"the {criterion['criterion']} stability criterion needs "
+                         f"{'kT' if criterion['criterion'] == 'bulk' else 'positions'} per frame")
+    arr = np.asarray(arr)
+    F_, W = arr.shape[:2]
+    mask = np.zeros((F_, W), bool)
+    for w in range(W):
+        k = first_unstable_frame(criterion, kT=arr[:, w] if criterion["criterion"] == "bulk" else None,
+                                 positions=arr[:, w] if criterion["criterion"] == "molecular" else None,
+                                 bonds=bonds, reference_nm=reference_nm)
+        mask[:k, w] = True
+    return mask
+
+
 def stable_time(criterion: dict, time_ps: np.ndarray, *, kT=None, positions=None, bonds=None,
                 reference_nm=None, box=None, length_ps: float, completed: bool = True) -> dict:
     """Stable time of one run under ``criterion`` (the system's ``stability`` block).
@@ -72,14 +106,7 @@ def stable_time(criterion: dict, time_ps: np.ndarray, *, kT=None, positions=None
     frame. Returns {stable_ps, first_unstable_frame (None if stable), criterion}.
     """
     t = np.asarray(time_ps, float)
-    kind = criterion["criterion"]
-    if kind == "bulk":
-        k = bulk_first_unstable(kT, float(criterion["max_kT_kJ_mol"]))
-    elif kind == "molecular":
-        k = molecular_first_unstable(positions, np.asarray(bonds).reshape(-1, 2), np.asarray(reference_nm, float),
-                                     float(criterion["max_bond_deviation_nm"]), box)
-    else:
-        raise ValueError(f"unknown stability criterion {kind!r}")
+    k = first_unstable_frame(criterion, kT=kT, positions=positions, bonds=bonds, reference_nm=reference_nm, box=box)
     if k < len(t):
         stable = float(t[k])
     elif completed:

@@ -1,10 +1,11 @@
 """Figure 4 and the chirality table: the chiral inversion barrier of each mapping's MLP from
 well-tempered metadynamics along the improper N-CA-CB-C (:mod:`mapmatters.mlp.chirality`).
 
-(a) F(s) along the improper (degrees, kcal/mol) per mapping, the walker-averaged F as a line and
-the walker range as a band, the barrier (walker-averaged F, jackknife error) in the legend, and where the model has
-an umbrella check the MBAR profile (dashed, its error as a band); (b) per mapping the
-beads of the start (L) frame and of the snapshot nearest the planar state (+-180 deg), both
+(a) F(s) along the improper (degrees, kcal/mol) per mapping, the F averaged over the usable walkers
+(molecule intact for the whole run, crossed) as a line and their range as a band (a mapping with no
+usable walker has a legend entry and no line), the barrier (that F, jackknife error) in the legend,
+and where the model has an umbrella check the MBAR profile (dashed, its error as a band); (b) per
+mapping the beads of the start (L) frame and of the intact frame nearest the planar state (+-180 deg), both
 superposed on the start frame (Kabsch) and projected on its two principal axes; bonds are drawn
 between beads closer than :data:`BOND_NM` in the start frame, the N, CA, CB, C beads labelled.
 """
@@ -25,11 +26,11 @@ from .figure1 import save_figure  # noqa: E402
 BOND_NM = 0.19
 TABLE_COLUMNS = ["system", "variant", "mapping", "barrier_kcal_mol", "barrier_err_kcal_mol",
                  "barrier_walker_mean_kcal_mol", "barrier_walker_sd_kcal_mol", "wait_time_ps", "transition_seen",
-                 "n_crossed", "n_walkers",
+                 "n_crossed", "n_walkers", "n_intact_walkers", "n_usable_walkers",
                  "first_transition_ps",
                  "lower_bound_kcal_mol", "length_ps", "start_frame", "start_improper_deg",
                  "umbrella_barrier_kcal_mol", "umbrella_err_kcal_mol", "umbrella_minus_metad_kcal_mol",
-                 "umbrella_agrees"]
+                 "umbrella_agrees", "barrier_note", "umbrella_note"]
 
 
 def _first(times) -> float | None:
@@ -56,6 +57,8 @@ def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
                      "barrier_walker_sd_kcal_mol": s["barrier_walker_sd_kcal_mol"],
                      "wait_time_ps": s["wait_time_ps"], "transition_seen": s["transition_seen"],
                      "n_crossed": s["n_crossed"], "n_walkers": s["n_walkers"],
+                     "n_intact_walkers": s.get("n_intact"), "n_usable_walkers": s.get("n_usable"),
+                     "barrier_note": s.get("barrier_note"),
                      "first_transition_ps": _first(s.get("first_crossing_ps")),
                      "lower_bound_kcal_mol": s["lower_bound_kcal_mol"], "length_ps": s["length_ps"],
                      "start_frame": s["start"]["frame"], "start_improper_deg": s["start"]["improper_deg"]})
@@ -64,7 +67,7 @@ def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
             rows[-1].update(umbrella_barrier_kcal_mol=u["barrier_kcal_mol"],
                             umbrella_err_kcal_mol=u["barrier_err_kcal_mol"],
                             umbrella_minus_metad_kcal_mol=u["comparison"]["difference_kcal_mol"],
-                            umbrella_agrees=u["comparison"]["agree"])
+                            umbrella_agrees=u["comparison"]["agree"], umbrella_note=u.get("barrier_note"))
     df = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     if out_csv:
         write_csv(out_csv, df)
@@ -105,13 +108,16 @@ def _plot_umbrella(ax, u: dict, s: dict, col: str) -> None:
     F = np.asarray([np.nan if v is None else v for v in prof["F_kJ_mol"]], float) * KJ_TO_KCAL
     dF = np.asarray([np.nan if v is None else v for v in prof["dF_kJ_mol"]], float) * KJ_TO_KCAL
     g = np.degrees(np.asarray(s["grid_rad"]))
-    Fm = np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL
     lo, hi = np.degrees(u["regions_rad"]["minimum"])
     at_min = (x >= lo) & (x <= hi) & np.isfinite(F)
-    shift = np.nanmin(np.where((g >= lo) & (g <= hi), Fm, np.nan)) - (np.nanmin(F[at_min]) if at_min.any() else 0.0)
+    shift = 0.0
+    if s.get("F_kJ_mol") is not None:
+        Fm = np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL
+        shift = np.nanmin(np.where((g >= lo) & (g <= hi), Fm, np.nan)) - (np.nanmin(F[at_min]) if at_min.any() else 0.0)
     F, order = F + shift, np.arange(len(x))
     cut = np.flatnonzero(np.abs(np.diff(x)) > 180) + 1       # the +-180 seam
-    lab = f"umbrella/MBAR: {u['barrier_kcal_mol']:.1f} $\\pm$ {u['barrier_err_kcal_mol']:.1f} kcal/mol"
+    lab = (f"umbrella/MBAR: {u['barrier_kcal_mol']:.1f} $\\pm$ {u['barrier_err_kcal_mol']:.1f} kcal/mol"
+           if u.get("barrier_kcal_mol") is not None else "umbrella/MBAR: no barrier (windows broke)")
     for k, idx in enumerate(np.split(order, cut)):
         ax.plot(x[idx], F[idx], color=col, ls="--", lw=1.2, label=lab if k == 0 else None)
         ax.fill_between(x[idx], F[idx] - dF[idx], F[idx] + dF[idx], color=col, alpha=0.12, lw=0)
@@ -126,13 +132,19 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
     ax = fig.add_subplot(gs[0, :])
     for k, (e, s) in enumerate(data):
         g = np.degrees(np.asarray(s["grid_rad"]))
-        F = np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL
         col = f"C{k}"
-        lab = (f"{e['mapping']}: {s['barrier_kcal_mol']:.1f} $\\pm$ {s['barrier_err_kcal_mol']:.1f} kcal/mol, "
-               f"{s['n_crossed']}/{s['n_walkers']} crossed")
-        if not s["transition_seen"] and s["lower_bound_kcal_mol"] is not None:
-            lab += f" (no crossing: > {s['lower_bound_kcal_mol']:.1f})"
-        ax.plot(g, F, color=col, label=lab)
+        intact = f", {s['n_intact']}/{s['n_walkers']} intact" if s.get("n_intact") is not None else ""
+        if s.get("barrier_kcal_mol") is not None:
+            lab = (f"{e['mapping']}: {s['barrier_kcal_mol']:.1f} $\\pm$ {s['barrier_err_kcal_mol']:.1f} kcal/mol, "
+                   f"{s['n_crossed']}/{s['n_walkers']} crossed{intact}")
+        elif not s["transition_seen"] and s["lower_bound_kcal_mol"] is not None:
+            lab = f"{e['mapping']}: no crossing, barrier > {s['lower_bound_kcal_mol']:.1f} kcal/mol{intact}"
+        else:
+            lab = f"{e['mapping']}: no barrier ({s['n_crossed']}/{s['n_walkers']} crossed{intact})"
+        if s.get("F_kJ_mol") is not None:
+            ax.plot(g, np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL, color=col, label=lab)
+        else:
+            ax.plot([], [], color=col, ls="none", marker="x", label=lab)
         if s.get("F_per_walker_kJ_mol") is not None:
             Fw = np.asarray(s["F_per_walker_kJ_mol"]) * KJ_TO_KCAL
             ax.fill_between(g, Fw.min(axis=1), Fw.max(axis=1), color=col, alpha=0.2, lw=0)

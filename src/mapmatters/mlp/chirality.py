@@ -164,12 +164,13 @@ def metad_walkers(system, R_start, quad, settings: dict, seeds, work: Path, log:
 
 
 def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, settings: dict, *,
-                    start: dict, seed: int, walkers: int, mapping: str = "?",
+                    start: dict, seed: int, walkers: int, mapping: str = "?", stability: dict | None = None,
                     log: Callable | None = None) -> dict:
     """WT-MetaD along the chirality improper of the trained model ``params_pkl`` on the mapped
     reference ``dataset``: ``walkers`` walkers (vmapped, seeds ``seed * 1000 + k``) from the frame
     nearest to ``start``; writes ``out_h5`` (the engine's file) and the summary ``out_json``.
-    ``settings``: engine settings (:func:`engine_settings`)."""
+    ``settings``: engine settings (:func:`engine_settings`); ``stability``: the system's criterion
+    (frames after a walker's molecule fell apart do not count)."""
     from ..simulate.metad import metad_config
     from .simulation import model_system
 
@@ -192,7 +193,8 @@ def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, s
     else:
         res = None
     snaps = np.load(work / "snapshots.npz") if (work / "snapshots.npz").exists() else None
-    summary = summarise(out_h5, s_start, snapshots=snaps)
+    intact = intact_frames(out_h5, stability, *_reference_bonds(dataset, stability))
+    summary = summarise(out_h5, s_start, snapshots=snaps, intact=intact)
     summary.update(mapping=mapping, residue=residue, quad=list(quad),
                    quad_beads=[first["bead_names"][q] for q in quad], seeds=seeds,
                    start={k: first[k] for k in ("frame", "phi_deg", "psi_deg", "distance_deg", "residue",
@@ -206,44 +208,105 @@ def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, s
     return summary
 
 
-def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6) -> dict:
+def _reference_bonds(dataset: str, stability: dict | None) -> tuple:
+    """(bonds, reference lengths nm) of the mapped reference for the molecular criterion, else (None, None)."""
+    if stability is None or stability["criterion"] != "molecular":
+        return None, None
+    from ..analysis.stability import reference_bond_lengths
+    from ..cgdata import CGDataset
+
+    with CGDataset(dataset) as ds:
+        return ds.topology.bonds, reference_bond_lengths(ds)
+
+
+def intact_frames(h5_path, stability: dict | None, bonds=None, reference_nm=None):
+    """(F, W) bool of the frames in a metadynamics or umbrella output ``h5_path`` whose molecule is
+    still intact under the system's ``stability`` criterion (:func:`mapmatters.analysis.stability.
+    intact_mask`; the molecular criterion needs the CG ``bonds`` and their ``reference_nm``);
+    None without a criterion."""
+    if stability is None:
+        return None
+    import h5py
+
+    from ..analysis.stability import intact_mask
+
+    with h5py.File(h5_path, "r") as f:
+        if stability["criterion"] == "molecular" and "positions" not in f:
+            raise ValueError(f"{h5_path}: no positions recorded, so the stability criterion cannot be applied; "
+                             "delete it to rerun the biased simulation")
+        pos = f["positions"][()] if "positions" in f else None
+        kT = f["kT"][()]
+    return intact_mask(stability, kT=kT, positions=pos, bonds=bonds, reference_nm=reference_nm)
+
+
+def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6, intact=None) -> dict:
     """The JSON summary of a metadynamics run started at improper ``s_start`` (rad) (module
     docstring); ``snapshots`` (``positions`` (C, W, N, 3), ``cv`` (C, W)) give the frame nearest to
-    the barrier top."""
+    the barrier top; ``intact`` (F, W) (:func:`intact_frames`) drops what walkers did after their
+    molecule fell apart (:func:`mapmatters.simulate.metad.analyse_metad`)."""
     from ..simulate import metad as M
 
     reg = M.inversion_regions(s_start, half_width)
-    a = M.analyse_metad(h5_path, reg["minimum"], reg["transition"], reg["other"])
+    a = M.analyse_metad(h5_path, reg["minimum"], reg["transition"], reg["other"], intact=intact)
     hills = M.read_hills(h5_path)
-    Fw = M.free_energy(hills["centre"], hills["height"], hills["sigma"], hills["bias_factor"],
-                       np.asarray(a["grid_rad"]))
-    per = np.asarray(a["barrier_per_walker_kJ_mol"], float)
-    mean, sd = float(per.mean()), float(per.std(ddof=1)) if len(per) > 1 else 0.0
-    jk = M.jackknife_barrier(Fw, np.asarray(a["grid_rad"]), reg["minimum"], reg["transition"])
+    ok = np.asarray(a["usable_walkers"], bool)
+    t_ok = np.asarray(a["intact_ps"], float)
+    height = np.where(np.asarray(hills["time"])[:, None] <= t_ok[None, :] + 1e-9, hills["height"], 0.0)
     T = a["temperature_K"]
     lb = a["lower_bound_if_none_crossed_kJ_mol"]
+    per = np.asarray(a["barrier_per_walker_kJ_mol"], float)[ok]
     out = dict(a)
     out.update({
         "regions_rad": {k: list(v) for k, v in reg.items()},
         "barrier_walker_averaged_F_kJ_mol": a["barrier_kJ_mol"],
         "barrier_walker_averaged_F_kcal_mol": a["barrier_kcal_mol"],
-        "barrier_kJ_mol": jk["barrier"], "barrier_err_kJ_mol": jk["error"],
-        "barrier_kcal_mol": jk["barrier"] * KJ_TO_KCAL, "barrier_err_kcal_mol": jk["error"] * KJ_TO_KCAL,
-        "barrier_leave_one_out_kcal_mol": [b * KJ_TO_KCAL for b in jk["leave_one_out"]],
-        "barrier_walker_mean_kJ_mol": mean, "barrier_walker_sd_kJ_mol": sd,
-        "barrier_walker_mean_kcal_mol": mean * KJ_TO_KCAL, "barrier_walker_sd_kcal_mol": sd * KJ_TO_KCAL,
-        "barrier_per_walker_kcal_mol": (per * KJ_TO_KCAL).tolist(),
-        "F_per_walker_kJ_mol": Fw.tolist(),
-        "barrier_definition": "barrier of the walker-averaged F (max over the transition region minus min over "
-                              "the start basin), error: jackknife over walkers; barrier_walker_mean/sd_*: the "
-                              "mean (sd) of the per-walker barriers, which lean high",
+        "barrier_definition": "barrier of the F averaged over the usable walkers (intact for the whole run under "
+                              "the system's stability criterion, and crossed): max over the transition region "
+                              "minus min over the start basin; error: jackknife over those walkers; "
+                              "barrier_walker_mean/sd_*: the mean (sd) of their per-walker barriers, which lean high",
         "transition_seen": bool(a["n_crossed"] > 0),
         "lower_bound_kcal_mol": None if lb is None else lb * KJ_TO_KCAL,
-        "wait_time_ps": float(M.eyring_wait_time_ps(jk["barrier"], T)),
         "wait_time_walker_averaged_F_ps": a["wait_time_ps"],
         "wait_time_lower_bound_ps": None if lb is None else float(M.eyring_wait_time_ps(lb, T)),
+        "stability_checked": intact is not None,
     })
-    if snapshots is not None and len(snapshots["cv"]):
+    if ok.any():
+        Fw = M.free_energy(hills["centre"][:, ok], height[:, ok], hills["sigma"], hills["bias_factor"],
+                           np.asarray(a["grid_rad"]))
+        jk = M.jackknife_barrier(Fw, np.asarray(a["grid_rad"]), reg["minimum"], reg["transition"])
+        mean, sd = float(per.mean()), float(per.std(ddof=1)) if len(per) > 1 else 0.0
+        out.update({
+            "barrier_kJ_mol": jk["barrier"], "barrier_err_kJ_mol": jk["error"],
+            "barrier_kcal_mol": jk["barrier"] * KJ_TO_KCAL, "barrier_err_kcal_mol": jk["error"] * KJ_TO_KCAL,
+            "barrier_leave_one_out_kcal_mol": [b * KJ_TO_KCAL for b in jk["leave_one_out"]],
+            "barrier_walker_mean_kJ_mol": mean, "barrier_walker_sd_kJ_mol": sd,
+            "barrier_walker_mean_kcal_mol": mean * KJ_TO_KCAL, "barrier_walker_sd_kcal_mol": sd * KJ_TO_KCAL,
+            "barrier_per_walker_kcal_mol": (per * KJ_TO_KCAL).tolist(),
+            "F_per_walker_kJ_mol": Fw.tolist(),
+            "wait_time_ps": float(M.eyring_wait_time_ps(jk["barrier"], T)),
+        })
+    else:
+        out.update({k: None for k in ("barrier_kJ_mol", "barrier_err_kJ_mol", "barrier_kcal_mol",
+                                      "barrier_err_kcal_mol", "barrier_walker_mean_kJ_mol",
+                                      "barrier_walker_sd_kJ_mol", "barrier_walker_mean_kcal_mol",
+                                      "barrier_walker_sd_kcal_mol", "wait_time_ps", "F_per_walker_kJ_mol")})
+        out.update(barrier_leave_one_out_kcal_mol=[], barrier_per_walker_kcal_mol=[])
+    import h5py
+
+    with h5py.File(h5_path, "r") as f:
+        frames = {"cv": f["cv"][()], "positions": f["positions"][()]} if "positions" in f else None
+    if frames is not None and frames["cv"].size:   # every frame recorded: the intact one nearest planar
+        d = np.abs(M.wrap_angle(frames["cv"] - math.pi))
+        if intact is not None:
+            d = np.where(intact, d, np.inf)
+        if np.isfinite(d).any():
+            f_, w = np.unravel_index(int(np.argmin(d)), d.shape)
+            out["top_frame"] = {"frame": int(f_), "walker": int(w),
+                                "improper_deg": math.degrees(float(frames["cv"][f_, w])),
+                                "positions_nm": np.asarray(frames["positions"][f_, w]).tolist(),
+                                "note": "the recorded frame (all walkers, intact molecules only) whose improper "
+                                        "is nearest +-180 deg"}
+    elif snapshots is not None and len(snapshots["cv"]):
         cv = np.asarray(snapshots["cv"])            # (C, W)
         d = np.abs(M.wrap_angle(cv - math.pi))        # distance from the planar state
         c, w = np.unravel_index(int(np.argmin(d)), d.shape)
@@ -266,10 +329,19 @@ def umbrella_settings(block: dict) -> dict:
 def compare_barriers(metad: dict, umbrella: dict) -> dict:
     """The umbrella/MBAR barrier against the metadynamics one (kcal/mol): difference (umbrella minus
     metadynamics), the combined error sqrt(err_jackknife^2 + err_MBAR^2), and whether they agree within
-    twice that (or within 1 k_B T when the combined error is smaller than that)."""
+    twice that (or within 1 k_B T when the combined error is smaller than that); no verdict (None) when
+    either has no barrier (a broken molecule, no crossing)."""
     from ..units import KB_KJ_MOL_K
 
     kT = KB_KJ_MOL_K * float(metad.get("temperature_K", 300.0)) * KJ_TO_KCAL
+    if umbrella.get("barrier_kcal_mol") is None or metad.get("barrier_kcal_mol") is None:
+        return {"metad_barrier_kcal_mol": metad.get("barrier_kcal_mol"),
+                "metad_err_kcal_mol": metad.get("barrier_err_kcal_mol"),
+                "metad_transition_seen": bool(metad.get("transition_seen")),
+                "difference_kcal_mol": None, "combined_error_kcal_mol": None, "tolerance_kcal_mol": None,
+                "agree": None, "rule": "no comparison: " + "; ".join(
+                    x for x in (umbrella.get("barrier_note") if umbrella.get("barrier_kcal_mol") is None else "",
+                                metad.get("barrier_note") if metad.get("barrier_kcal_mol") is None else "") if x)}
     d = float(umbrella["barrier_kcal_mol"]) - float(metad["barrier_kcal_mol"])
     err = math.hypot(float(metad.get("barrier_err_kcal_mol") or 0.0), float(umbrella["barrier_err_kcal_mol"]))
     tol = max(2.0 * err, kT)
@@ -282,7 +354,7 @@ def compare_barriers(metad: dict, umbrella: dict) -> dict:
 
 
 def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, out_h5: str, out_json: str,
-                       block: dict, *, start: dict, seed: int, mapping: str = "?",
+                       block: dict, *, start: dict, seed: int, mapping: str = "?", stability: dict | None = None,
                        log: Callable | None = None) -> dict:
     """Umbrella sampling along the chirality improper of the trained model ``params_pkl`` (windows
     from the start basin through the planar state to the mirror basin, every window pulled from the
@@ -322,11 +394,26 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
 
     with h5py.File(out_h5, "r") as f:
         cv, t, kT = f["cv"][()], f["time"][()], f["kT"][()]
+    intact = intact_frames(out_h5, stability, *_reference_bonds(dataset, stability))
     prof = mbar_profile(cv, centres, float(cfg["spring_kJ_mol_rad2"]), float(cfg["temperature_K"]), time_ps=t,
                         discard_ps=float(block.get("discard_ps", cfg["pull_ps"])), planar=math.pi,
-                        bin_width=float(block.get("bin_width_rad", 0.1)))
+                        bin_width=float(block.get("bin_width_rad", 0.1)), intact=intact)
     reg = inversion_regions(s_start)
-    b = umbrella_barrier(prof, reg["minimum"], reg["transition"])
+    lost = sorted(set(range(len(centres))) - set(np.asarray(prof["windows_used"]).tolist()))
+    none = {"barrier_kJ_mol": None, "barrier_err_kJ_mol": None, "barrier_kcal_mol": None,
+            "barrier_err_kcal_mol": None, "s_ts_rad": None, "s_min_rad": None}
+    if lost:
+        b = dict(none, barrier_note=f"{len(lost)} of {len(centres)} windows lost their molecule before "
+                                    f"{block.get('discard_ps', cfg['pull_ps'])} ps of intact sampling "
+                                    f"(windows at {', '.join(f'{math.degrees(centres[k]):.0f}' for k in lost)} deg): "
+                                    "the path is broken, no barrier")
+    else:
+        try:
+            b = dict(umbrella_barrier(prof, reg["minimum"], reg["transition"]), barrier_note="every window intact")
+        except ValueError as e:
+            b = dict(none, barrier_note=str(e))
+    if intact is not None:
+        b["intact_fraction_per_window"] = intact.mean(axis=0).tolist()
     summary = {"mapping": mapping, "residue": residue, "quad": list(quad),
                "quad_beads": [first["bead_names"][q] for q in quad], "seeds": seeds,
                "start_improper_deg": math.degrees(s_start), "window_centres_deg": np.degrees(centres).tolist(),

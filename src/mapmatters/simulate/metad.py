@@ -40,6 +40,7 @@ Output (``out.h5``)::
     /bias          float32 (F, W)   V(s) at each frame, kJ/mol
     /epot          float32 (F, W)   model (unbiased) energy, kJ/mol
     /kT            float32 (F, W)   kinetic k_B T, kJ/mol
+    /positions     float32 (F, W, N, 3) bead positions, nm (what the stability criterion reads)
     /time          float64 (F,)     ps since the start of metadynamics
     /hills/time    float64 (K,)     ps, deposition time
     /hills/centre  float32 (K, W)   rad
@@ -272,7 +273,7 @@ class _Engine:
                 centres = centres.at[0].set(pulled_centre(t, centres, pull))
             return {"cv": s, "bias": bias_fn(s, centres, heights),
                     "epot": efn(R) if plain else efn(R, neighbor=nb),
-                    "kT": jnp.sum(p * p / mass) / (3 * n)}, ovf_of(nb)
+                    "kT": jnp.sum(p * p / mass) / (3 * n), "positions": R}, ovf_of(nb)
 
         # The step counter t is a scalar shared by all walkers (vmap in_axes None), so the
         # deposition test is a real branch, not a select computed every step.
@@ -361,7 +362,11 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         tmpl = eng._init_v(keys, jnp.asarray(ck["position"]), nbrs, centres, heights)
         state = _state_from_np(tmpl, ck)
         f = h5py.File(out_path, "r+")
-        for name in frame_names + ("time",):
+        if "positions" not in f:
+            f.close()
+            raise ValueError(f"{out_path}: written before positions were recorded; delete it and "
+                             f"{state_path.name} to restart")
+        for name in frame_names + ("time", "positions"):
             f[name].resize(done, axis=0)
         say(f"[{tag}] resume {out_path} at frame {done}/{cfg['n_frames']}")
     else:
@@ -398,6 +403,8 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
         for name in frame_names:
             f.create_dataset(name, (0, W), maxshape=(None, W), dtype="f4", chunks=(ch, W))
         f.create_dataset("time", (0,), maxshape=(None,), dtype="f8", chunks=(ch,))
+        N = R0.shape[1]
+        f.create_dataset("positions", (0, W, N, 3), maxshape=(None, W, N, 3), dtype="f4", chunks=(ch, W, N, 3))
         g = f.create_group("hills")
         g.create_dataset("time", (0,), maxshape=(K,), dtype="f8")
         g.create_dataset("centre", (0, W), maxshape=(K, W), dtype="f4")
@@ -440,6 +447,8 @@ def run_metad(system, R0, cv_fn: Callable, settings: dict | None, seeds, out_pat
             for name in frame_names:
                 f[name].resize(done + take, axis=0)
                 f[name][done:] = rec[name][:, :take].T
+            f["positions"].resize(done + take, axis=0)
+            f["positions"][done:] = np.swapaxes(rec["positions"][:, :take], 0, 1)
             f["time"].resize(done + take, axis=0)
             f["time"][done:] = (np.arange(done, done + take) + 1) * every_ps
             h_old = int(f.attrs["n_hills_done"])
@@ -631,11 +640,17 @@ def inversion_regions(s_start: float, half_width: float = 0.6, planar: float = m
 
 
 def analyse_metad(path, minimum_region, transition_region, other_region=None, n_grid: int = 360,
-                  times=None) -> dict:
+                  times=None, intact=None) -> dict:
     """Everything the report needs from a :func:`run_metad` output (JSON-able): per walker and
     walker-averaged F barrier (kJ/mol and kcal/mol), where the extrema are, barrier vs time,
     which walkers crossed (entered ``other_region``, or the transition region when None), the
-    no-crossing lower bound, and the Eyring wait times at the run temperature."""
+    no-crossing lower bound, and the Eyring wait times at the run temperature.
+
+    ``intact`` (F, W) bool (:func:`mapmatters.analysis.stability.intact_mask`): frames after a
+    walker's molecule fell apart do not count. Such a walker's hills stop at its last intact
+    frame and its later crossings are not crossings. The barrier comes from the *usable* walkers
+    only: intact for the whole run and crossed. None when there is no usable walker (then
+    ``barrier_note`` says why, and the lower bound stands when nobody crossed)."""
     import h5py
 
     from ..units import KJ_TO_KCAL
@@ -645,29 +660,52 @@ def analyse_metad(path, minimum_region, transition_region, other_region=None, n_
         cv = f["cv"][()]
         t_frames = f["time"][()]
         length_ps = float(t_frames[-1]) if len(t_frames) else 0.0
+    W = cv.shape[1]
+    intact = np.ones(cv.shape, bool) if intact is None else np.asarray(intact, bool)
+    if intact.shape != cv.shape:
+        raise ValueError(f"intact mask {intact.shape} does not match the frames {cv.shape}")
+    n_ok = intact.sum(axis=0)                  # cumulative mask: the first n_ok frames count
+    t_ok = np.array([t_frames[k - 1] if k else -np.inf for k in n_ok])
+    ht = np.asarray(hills["time"])
+    hills = dict(hills, height=np.where(ht[:, None] <= t_ok[None, :] + 1e-9, hills["height"], 0.0))
+    cv_ok = np.where(intact, cv, np.nan)
     T = hills["temperature_K"]
     g = angle_grid(n_grid)
     F = free_energy(hills["centre"], hills["height"], hills["sigma"], hills["bias_factor"], g)
-    Fm = F.mean(axis=1)
-    Fm = Fm - Fm.min()
     per = barrier(F, g, minimum_region, transition_region)
-    mean = barrier(Fm, g, minimum_region, transition_region)
-    conv = barrier_vs_time(hills, g, minimum_region, transition_region, times)
-    x = crossed(cv, transition_region, other_region)
+    x = crossed(cv_ok, transition_region, other_region)
+    whole = intact[-1] if len(intact) else np.zeros(W, bool)
+    usable = whole & x
     lb = no_crossing_lower_bound(hills, g, minimum_region, transition_region)
+    out = {"temperature_K": T, "n_walkers": int(W), "n_hills": int(len(ht)), "length_ps": length_ps,
+           "intact_ps": [float(t) if np.isfinite(t) else 0.0 for t in t_ok],
+           "intact_walkers": whole.tolist(), "n_intact": int(whole.sum()),
+           "usable_walkers": usable.tolist(), "n_usable": int(usable.sum()),
+           "barrier_per_walker_kJ_mol": per["barrier"].tolist(),
+           "crossed": x.tolist(), "n_crossed": int(x.sum()),
+           "first_crossing_ps": first_crossing_ps(cv_ok, t_frames, transition_region, other_region),
+           "lower_bound_kJ_mol": lb.tolist(),
+           "lower_bound_if_none_crossed_kJ_mol": None if x.any() else float(lb.max()),
+           "grid_rad": g.tolist(),
+           "extrema": "max of F over the grid points in the transition region minus min over the grid "
+                      "points in the minimum region (grid of n_grid points on [-pi, pi), no interpolation); "
+                      "F = -(gamma/(gamma-1)) V, averaged over the usable walkers (intact for the whole "
+                      "run and crossed), shifted to min 0"}
+    if not usable.any():
+        out.update(barrier_kJ_mol=None, barrier_kcal_mol=None, s_ts_rad=None, s_min_rad=None, wait_time_ps=None,
+                   convergence=None, F_kJ_mol=None,
+                   barrier_note="no walker crossed: the lower bound stands" if not x.any() else
+                   f"{int(x.sum())} walker(s) crossed but none kept its molecule intact for the whole run "
+                   f"({int(whole.sum())} of {W} intact): no barrier")
+        return out
+    Fm = F[:, usable].mean(axis=1)
+    Fm = Fm - Fm.min()
+    mean = barrier(Fm, g, minimum_region, transition_region)
+    hu = dict(hills, centre=hills["centre"][:, usable], height=hills["height"][:, usable])
+    conv = barrier_vs_time(hu, g, minimum_region, transition_region, times)
     b = float(mean["barrier"])
-    return {"temperature_K": T, "n_walkers": int(F.shape[1]), "n_hills": int(len(hills["time"])),
-            "length_ps": length_ps,
-            "barrier_kJ_mol": b, "barrier_kcal_mol": b * KJ_TO_KCAL,
-            "s_ts_rad": float(mean["s_ts"]), "s_min_rad": float(mean["s_min"]),
-            "barrier_per_walker_kJ_mol": per["barrier"].tolist(),
-            "crossed": x.tolist(), "n_crossed": int(x.sum()),
-            "first_crossing_ps": first_crossing_ps(cv, t_frames, transition_region, other_region),
-            "lower_bound_kJ_mol": lb.tolist(),
-            "lower_bound_if_none_crossed_kJ_mol": None if x.any() else float(lb.max()),
-            "wait_time_ps": float(eyring_wait_time_ps(b, T)),
-            "convergence": {"time_ps": conv["times"].tolist(), "barrier_kJ_mol": conv["barrier_mean"].tolist()},
-            "grid_rad": g.tolist(), "F_kJ_mol": Fm.tolist(),
-            "extrema": "max of F over the grid points in the transition region minus min over the grid "
-                       "points in the minimum region (grid of n_grid points on [-pi, pi), no interpolation); "
-                       "F = -(gamma/(gamma-1)) V, the walker-averaged F shifted to min 0"}
+    out.update(barrier_kJ_mol=b, barrier_kcal_mol=b * KJ_TO_KCAL, s_ts_rad=float(mean["s_ts"]),
+               s_min_rad=float(mean["s_min"]), wait_time_ps=float(eyring_wait_time_ps(b, T)),
+               convergence={"time_ps": conv["times"].tolist(), "barrier_kJ_mol": conv["barrier_mean"].tolist()},
+               F_kJ_mol=Fm.tolist(), barrier_note=f"from {int(usable.sum())} of {W} walkers (intact and crossed)")
+    return out

@@ -78,14 +78,18 @@ def path_coordinate(s, planar: float = math.pi) -> np.ndarray:
 
 
 def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=None, discard_ps: float = 0.0,
-                 planar: float = math.pi, bin_width: float = 0.15, subsample: bool = True) -> dict:
+                 planar: float = math.pi, bin_width: float = 0.15, subsample: bool = True, intact=None,
+                 min_frames: int = 10) -> dict:
     """Free energy along the umbrella path by MBAR.
 
     ``cv`` (F, W) rad: each window's CV per frame; ``centres`` (W,) rad; ``spring`` kappa in
     kJ/mol/rad^2; ``time_ps`` (F,) frame times (frames with time <= ``discard_ps`` are dropped).
     Bins of ``bin_width`` rad on x (:func:`path_coordinate`) over the windows' range; bins no
     frame visited are NaN. Returns x_rad, s_rad (bin centres), F_kJ_mol (min 0), dF_kJ_mol (MBAR
-    analytical uncertainty), counts, n_used per window, statistical inefficiency per window."""
+    analytical uncertainty), counts, n_used per window, statistical inefficiency per window.
+    ``intact`` (F, W) bool (:func:`mapmatters.analysis.stability.intact_mask`): a window's frames
+    after its molecule fell apart are dropped; a window left with fewer than ``min_frames`` frames
+    takes no part (its n_used is 0, ``windows_used`` says which did)."""
     pymbar = _pymbar()
     cv = np.asarray(cv, np.float64)
     F_, W = cv.shape
@@ -96,17 +100,26 @@ def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=No
     if keep.sum() < 10:
         raise ValueError(f"only {int(keep.sum())} frames after discarding the first {discard_ps} ps")
     kT = KB_KJ_MOL_K * temperature_K
-    x_all = path_coordinate(cv[keep], planar)
-    samples, g, n_k = [], [], []
+    ok = np.ones((F_, W), bool) if intact is None else np.asarray(intact, bool)
+    samples, g, n_k, used = [], [], [], []
     for k in range(W):
-        xk = x_all[:, k]
+        sk = cv[keep & ok[:, k], k]
+        if len(sk) < min_frames:
+            g.append(float("nan"))
+            n_k.append(0)
+            continue
+        xk = path_coordinate(sk, planar)
         gk = float(pymbar.timeseries.statistical_inefficiency(xk)) if subsample else 1.0
         idx = pymbar.timeseries.subsample_correlated_data(xk, g=gk) if subsample else np.arange(len(xk))
-        samples.append(cv[keep][:, k][np.asarray(idx, int)])
+        samples.append(sk[np.asarray(idx, int)])
         g.append(gk)
         n_k.append(len(idx))
+        used.append(k)
+    if not used:
+        raise ValueError(f"no umbrella window kept {min_frames} intact frames")
     s_n = np.concatenate(samples)
-    u_kn = 0.5 * spring * wrap_angle(s_n[None, :] - c[:, None]) ** 2 / kT
+    c_used = c[used]
+    u_kn = 0.5 * spring * wrap_angle(s_n[None, :] - c_used[:, None]) ** 2 / kT
     x_n = path_coordinate(s_n, planar)
     xc = path_coordinate(c, planar)
     lo = min(xc.min(), x_n.min()) - 1e-9
@@ -115,7 +128,7 @@ def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=No
     edges = np.linspace(lo, hi, nb + 1)
     mids = 0.5 * (edges[1:] + edges[:-1])
     counts = np.histogram(x_n, edges)[0]
-    fes = pymbar.FES(u_kn, np.asarray(n_k), verbose=False)
+    fes = pymbar.FES(u_kn, np.asarray(n_k)[used], verbose=False)
     fes.generate_fes(np.zeros_like(x_n), x_n, fes_type="histogram", histogram_parameters={"bin_edges": edges})
     visited = counts > 0
     res = fes.get_fes(mids[visited], reference_point="from-lowest", uncertainty_method="analytical")
@@ -126,6 +139,7 @@ def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=No
     Fb -= np.nanmin(Fb)
     return {"x_rad": mids, "s_rad": np.asarray(wrap_angle(mids + planar)), "F_kJ_mol": Fb, "dF_kJ_mol": dFb,
             "counts": counts, "n_used": np.asarray(n_k), "statistical_inefficiency": np.asarray(g),
+            "windows_used": np.asarray(used),
             "temperature_K": float(temperature_K), "bin_width_rad": float(edges[1] - edges[0])}
 
 
