@@ -159,6 +159,9 @@ def test_walkers_whose_molecule_fell_apart_do_not_count(tmp_path):
     assert a["barrier_kJ_mol"] == pytest.approx(float(barrier(F0, g, reg["minimum"], reg["transition"])["barrier"]))
     # walker 1 keeps its first four hills (0, 0.1, 0.2, 0.3 ps), all at the start: 4 x 2 kJ/mol there
     assert a["lower_bound_kJ_mol"][1] == pytest.approx(8.0, abs=1e-3)
+    # walker 0 escaped at 0.7 ps with the hills of 0-0.6 ps: 5 x 2 at the start, 2 x 2 at the planar state
+    assert a["escape_bias_kJ_mol"] == [pytest.approx(6.0, abs=1e-3), None]
+    assert a["escape_bias_mean_kJ_mol"] == pytest.approx(6.0, abs=1e-3) and a["escape_bias_sd_kJ_mol"] is None
     # without the mask both walkers count as crossed and usable
     b = analyse_metad(tmp_path / "h.h5", reg["minimum"], reg["transition"], reg["other"])
     assert b["n_crossed"] == 2 and b["n_usable"] == 2
@@ -172,6 +175,7 @@ def test_walkers_whose_molecule_fell_apart_do_not_count(tmp_path):
     d = analyse_metad(tmp_path / "h.h5", reg["minimum"], reg["transition"], reg["other"], intact=intact)
     assert d["n_crossed"] == 1 and d["n_usable"] == 0 and d["barrier_kJ_mol"] is None
     assert "crossed but none kept its molecule intact" in d["barrier_note"]
+    assert d["escape_bias_kJ_mol"][0] == pytest.approx(6.0, abs=1e-3)     # it crossed intact: it escaped
 
 
 def test_umbrella_comparison_by_hand():

@@ -27,6 +27,7 @@ BOND_NM = 0.19
 TABLE_COLUMNS = ["system", "variant", "mapping", "barrier_kcal_mol", "barrier_err_kcal_mol",
                  "barrier_walker_mean_kcal_mol", "barrier_walker_sd_kcal_mol", "wait_time_ps", "transition_seen",
                  "n_crossed", "n_walkers", "n_intact_walkers", "n_usable_walkers",
+                 "escape_bias_mean_kcal_mol", "escape_bias_sd_kcal_mol",
                  "first_transition_ps",
                  "lower_bound_kcal_mol", "length_ps", "start_frame", "start_improper_deg",
                  "umbrella_barrier_kcal_mol", "umbrella_err_kcal_mol", "umbrella_minus_metad_kcal_mol",
@@ -59,6 +60,8 @@ def chirality_table(entries, out_csv: str | None = None) -> pd.DataFrame:
                      "n_crossed": s["n_crossed"], "n_walkers": s["n_walkers"],
                      "n_intact_walkers": s.get("n_intact"), "n_usable_walkers": s.get("n_usable"),
                      "barrier_note": s.get("barrier_note"),
+                     "escape_bias_mean_kcal_mol": s.get("escape_bias_mean_kcal_mol"),
+                     "escape_bias_sd_kcal_mol": s.get("escape_bias_sd_kcal_mol"),
                      "first_transition_ps": _first(s.get("first_crossing_ps")),
                      "lower_bound_kcal_mol": s["lower_bound_kcal_mol"], "length_ps": s["length_ps"],
                      "start_frame": s["start"]["frame"], "start_improper_deg": s["start"]["improper_deg"]})
@@ -140,7 +143,9 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
         elif not s["transition_seen"] and s["lower_bound_kcal_mol"] is not None:
             lab = f"{e['mapping']}: no crossing, barrier > {s['lower_bound_kcal_mol']:.1f} kcal/mol{intact}"
         else:
-            lab = f"{e['mapping']}: no barrier ({s['n_crossed']}/{s['n_walkers']} crossed{intact})"
+            esc = s.get("escape_bias_mean_kcal_mol")
+            esc = f"; escape bias {esc:.1f} kcal/mol" if esc is not None else ""
+            lab = f"{e['mapping']}: no barrier ({s['n_crossed']}/{s['n_walkers']} crossed{intact}{esc})"
         if s.get("F_kJ_mol") is not None:
             ax.plot(g, np.asarray(s["F_kJ_mol"]) * KJ_TO_KCAL, color=col, label=lab)
         else:

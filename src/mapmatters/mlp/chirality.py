@@ -266,6 +266,11 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6, 
                               "barrier_walker_mean/sd_*: the mean (sd) of their per-walker barriers, which lean high",
         "transition_seen": bool(a["n_crossed"] > 0),
         "lower_bound_kcal_mol": None if lb is None else lb * KJ_TO_KCAL,
+        "escape_bias_kcal_mol": [None if e is None else e * KJ_TO_KCAL for e in a["escape_bias_kJ_mol"]],
+        "escape_bias_mean_kcal_mol": None if a["escape_bias_mean_kJ_mol"] is None
+        else a["escape_bias_mean_kJ_mol"] * KJ_TO_KCAL,
+        "escape_bias_sd_kcal_mol": None if a["escape_bias_sd_kJ_mol"] is None
+        else a["escape_bias_sd_kJ_mol"] * KJ_TO_KCAL,
         "wait_time_walker_averaged_F_ps": a["wait_time_ps"],
         "wait_time_lower_bound_ps": None if lb is None else float(M.eyring_wait_time_ps(lb, T)),
         "stability_checked": intact is not None,

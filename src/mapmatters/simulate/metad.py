@@ -622,6 +622,16 @@ def no_crossing_lower_bound(hills: dict, grid, minimum_region, transition_region
     return V[mm].max(axis=0) - V[mt].max(axis=0)
 
 
+def escape_bias(hills: dict, grid, minimum_region, transition_region, t_cross: float, walker: int) -> float:
+    """The bias walker ``walker`` needed to leave its basin (kJ/mol): :func:`no_crossing_lower_bound`
+    from the hills it deposited before its first crossing at ``t_cross`` (ps). A rough barrier
+    estimate that needs no converged F, so it exists for a walker whose molecule fell apart after
+    it crossed; it leans high when hills come faster than the walker relaxes."""
+    k = np.asarray(hills["time"]) < t_cross - 1e-9
+    h = {**hills, "centre": hills["centre"][k, walker], "height": hills["height"][k, walker]}
+    return float(no_crossing_lower_bound(h, grid, minimum_region, transition_region))
+
+
 def inversion_regions(s_start: float, half_width: float = 0.6, planar: float = math.pi) -> dict:
     """Regions (periodic intervals, rad) for a chiral inversion along an improper CV started at
     ``s_start``: ``minimum`` (the start basin, centred on ``s_start``), ``other`` (the mirror
@@ -677,13 +687,20 @@ def analyse_metad(path, minimum_region, transition_region, other_region=None, n_
     whole = intact[-1] if len(intact) else np.zeros(W, bool)
     usable = whole & x
     lb = no_crossing_lower_bound(hills, g, minimum_region, transition_region)
+    t_cross = first_crossing_ps(cv_ok, t_frames, transition_region, other_region)
+    escape = [None if tc is None else float(escape_bias(hills, g, minimum_region, transition_region, tc, w))
+              for w, tc in enumerate(t_cross)]
+    got = np.array([e for e in escape if e is not None], float)
     out = {"temperature_K": T, "n_walkers": int(W), "n_hills": int(len(ht)), "length_ps": length_ps,
            "intact_ps": [float(t) if np.isfinite(t) else 0.0 for t in t_ok],
            "intact_walkers": whole.tolist(), "n_intact": int(whole.sum()),
            "usable_walkers": usable.tolist(), "n_usable": int(usable.sum()),
            "barrier_per_walker_kJ_mol": per["barrier"].tolist(),
            "crossed": x.tolist(), "n_crossed": int(x.sum()),
-           "first_crossing_ps": first_crossing_ps(cv_ok, t_frames, transition_region, other_region),
+           "first_crossing_ps": t_cross,
+           "escape_bias_kJ_mol": escape,
+           "escape_bias_mean_kJ_mol": float(got.mean()) if len(got) else None,
+           "escape_bias_sd_kJ_mol": float(got.std(ddof=1)) if len(got) > 1 else None,
            "lower_bound_kJ_mol": lb.tolist(),
            "lower_bound_if_none_crossed_kJ_mol": None if x.any() else float(lb.max()),
            "grid_rad": g.tolist(),
