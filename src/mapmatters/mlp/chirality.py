@@ -408,10 +408,10 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
     none = {"barrier_kJ_mol": None, "barrier_err_kJ_mol": None, "barrier_kcal_mol": None,
             "barrier_err_kcal_mol": None, "s_ts_rad": None, "s_min_rad": None}
     if lost:
-        b = dict(none, barrier_note=f"{len(lost)} of {len(centres)} windows lost their molecule before "
-                                    f"{block.get('discard_ps', cfg['pull_ps'])} ps of intact sampling "
-                                    f"(windows at {', '.join(f'{math.degrees(centres[k]):.0f}' for k in lost)} deg): "
-                                    "the path is broken, no barrier")
+        b = dict(none, barrier_note=f"{len(lost)} of {len(centres)} windows kept fewer than 10 intact frames after "
+                                    f"the first {block.get('discard_ps', cfg['pull_ps'])} ps (their molecule fell "
+                                    f"apart; windows at {', '.join(f'{math.degrees(centres[k]):.0f}' for k in lost)} "
+                                    "deg): the path is broken, no barrier")
     else:
         try:
             b = dict(umbrella_barrier(prof, reg["minimum"], reg["transition"]), barrier_note="every window intact")
