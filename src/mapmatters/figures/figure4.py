@@ -179,7 +179,7 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
         if top is not None:
             Pt = (kabsch(np.asarray(top["positions_nm"]), X0) - c) @ A.T
             _draw(axb, Pt, bonds, names, quad, "C3", dx=width)
-            label += f", nearest planar {top['improper_deg']:.0f}$^\\circ$ (red)"
+            label += f",\nnearest planar {top['improper_deg']:.0f}$^\\circ$ (red)"
         axb.margins(0.15)
         axb.set_aspect("equal", adjustable="datalim")
         axb.set_xticks([])
