@@ -41,8 +41,9 @@ def test_default_study(config):
     assert len(study.mlp_models("alanine")) == 12 and ("alanine", "nequip", "core-beta") in study.mlp
     assert len(study.mlp_models("glycine")) == 3 and len(study.mlp_models("proline")) == 4
     # `like: alanine` gives the SI amino acids alanine's settings, their own keys over them
-    assert study.config["mlp"]["proline"] == study.config["mlp"]["alanine"]
-    assert study.config["reference"]["glycine"]["production_ps"] == 50
+    ala = study.config["mlp"]["alanine"]
+    assert study.config["mlp"]["proline"] == {**ala, "train": {**ala["train"], "stride": 1}}   # their short runs: every frame
+    assert study.config["reference"]["glycine"]["production_ps"] == 30
     assert study.config["reference"]["glycine"]["cutoff_nm"] == study.config["reference"]["alanine"]["cutoff_nm"]
     assert ("hexane", "mace-nu1-L1-N20", "three-site") in study.mlp
     assert ("hexane", "mace-nu1-L1-N20", "four-site") not in study.mlp   # Figure 2 sweeps 3- and 2-site only
@@ -193,7 +194,7 @@ def test_metad_runs_are_declared_models(config):
 
 def test_umbrella_checks_only_metadynamics_models(config):
     study = load_study(config)
-    assert study.umbrella_models("alanine") == [("alanine", "mace", "core-beta")]
+    assert study.umbrella_models("alanine") == [("alanine", "mace", "heavy-atom"), ("alanine", "mace", "core-beta")]
     assert "out/alanine/mlp/mace/core-beta/metad/umbrella.json" in targets(study, "out", "alanine")
     bad = copy.deepcopy(config)
     bad["study"]["alanine"]["umbrella"] = [{"mappings": ["heavy-atom", "core"], "variants": ["mace"]}]
