@@ -251,5 +251,7 @@ def test_figure4_draws_models_without_a_barrier(tmp_path):
         entries.append({"mapping": name, "json": str(tmp_path / f"{name}.json"), "umbrella": None})
     (tmp_path / "u.json").write_text(json.dumps(umb))
     entries[1]["umbrella"] = str(tmp_path / "u.json")
+    (tmp_path / "u0.json").write_text(json.dumps({"profile": None, "barrier_kcal_mol": None}))   # every window broke
+    entries[2]["umbrella"] = str(tmp_path / "u0.json")
     plot_figure4(entries, str(tmp_path / "f4.png"))
     assert (tmp_path / "f4.png").stat().st_size > 10_000

@@ -154,7 +154,7 @@ def plot_figure4(entries, out_png: str, out_pdf: str | None = None, *, title: st
             Fw = np.asarray(s["F_per_walker_kJ_mol"]) * KJ_TO_KCAL
             ax.fill_between(g, Fw.min(axis=1), Fw.max(axis=1), color=col, alpha=0.2, lw=0)
         u = _umbrella(e)
-        if u is not None:
+        if u is not None and u.get("profile") is not None:    # None: every window's molecule fell apart
             _plot_umbrella(ax, u, s, col)
     ax.axvline(180, color="0.5", ls=":", lw=0.8)
     ax.axvline(-180, color="0.5", ls=":", lw=0.8)

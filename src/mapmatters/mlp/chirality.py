@@ -323,6 +323,8 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6, 
 
 # ------------------------------------------------------------------------------ umbrella check
 UMBRELLA_DRIVER_KEYS = ("windows", "overshoot_rad", "discard_ps", "bin_width_rad")
+#: an umbrella window with fewer intact frames after its discarded start takes no part in MBAR
+MIN_WINDOW_FRAMES = 10
 
 
 def umbrella_settings(block: dict) -> dict:
@@ -400,16 +402,21 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
     with h5py.File(out_h5, "r") as f:
         cv, t, kT = f["cv"][()], f["time"][()], f["kT"][()]
     intact = intact_frames(out_h5, stability, *_reference_bonds(dataset, stability))
-    prof = mbar_profile(cv, centres, float(cfg["spring_kJ_mol_rad2"]), float(cfg["temperature_K"]), time_ps=t,
-                        discard_ps=float(block.get("discard_ps", cfg["pull_ps"])), planar=math.pi,
-                        bin_width=float(block.get("bin_width_rad", 0.1)), intact=intact)
+    discard = float(block.get("discard_ps", cfg["pull_ps"]))
+    ok = np.ones(cv.shape, bool) if intact is None else intact
+    n_ok = (ok & (np.asarray(t) > discard)[:, None]).sum(axis=0)
+    lost = [k for k in range(len(centres)) if n_ok[k] < MIN_WINDOW_FRAMES]
+    prof = None   # MBAR over the windows that kept their molecule (none: no profile at all)
+    if len(lost) < len(centres):
+        prof = mbar_profile(cv, centres, float(cfg["spring_kJ_mol_rad2"]), float(cfg["temperature_K"]), time_ps=t,
+                            discard_ps=discard, planar=math.pi, bin_width=float(block.get("bin_width_rad", 0.1)),
+                            intact=intact, min_frames=MIN_WINDOW_FRAMES)
     reg = inversion_regions(s_start)
-    lost = sorted(set(range(len(centres))) - set(np.asarray(prof["windows_used"]).tolist()))
     none = {"barrier_kJ_mol": None, "barrier_err_kJ_mol": None, "barrier_kcal_mol": None,
             "barrier_err_kcal_mol": None, "s_ts_rad": None, "s_min_rad": None}
     if lost:
-        b = dict(none, barrier_note=f"{len(lost)} of {len(centres)} windows kept fewer than 10 intact frames after "
-                                    f"the first {block.get('discard_ps', cfg['pull_ps'])} ps (their molecule fell "
+        b = dict(none, barrier_note=f"{len(lost)} of {len(centres)} windows kept fewer than {MIN_WINDOW_FRAMES} intact "
+                                    f"frames after the first {discard} ps (their molecule fell "
                                     f"apart; windows at {', '.join(f'{math.degrees(centres[k]):.0f}' for k in lost)} "
                                     "deg): the path is broken, no barrier")
     else:
@@ -423,7 +430,7 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
                "quad_beads": [first["bead_names"][q] for q in quad], "seeds": seeds,
                "start_improper_deg": math.degrees(s_start), "window_centres_deg": np.degrees(centres).tolist(),
                "regions_rad": {k: list(v) for k, v in reg.items()}, **b,
-               "profile": {k: _nan_to_none(v) for k, v in prof.items()},
+               "profile": None if prof is None else {k: _nan_to_none(v) for k, v in prof.items()},
                "mean_kT": float(np.nanmean(kT)), "settings": cfg,
                "driver": {k: block.get(k) for k in UMBRELLA_DRIVER_KEYS},
                "engine": None if engine is None else {k: engine[k] for k in ("n_frames", "reallocations", "speed")}}
