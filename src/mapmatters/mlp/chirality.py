@@ -421,7 +421,8 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
                                     "deg): the path is broken, no barrier")
     else:
         try:
-            b = dict(umbrella_barrier(prof, reg["minimum"], reg["transition"]), barrier_note="every window intact")
+            b = dict(umbrella_barrier(prof, reg["minimum"], reg["transition"]),
+                     barrier_note=f"every window kept at least {MIN_WINDOW_FRAMES} intact frames")
         except ValueError as e:
             b = dict(none, barrier_note=str(e))
     if intact is not None:
