@@ -102,6 +102,9 @@ def test_umbrella_mbar_recovers_dihedral_barrier(tmp_path):
                        intact=intact)
     assert 3 not in cut["windows_used"] and len(cut["windows_used"]) == W - 1 and cut["n_used"][3] == 0
     assert 0 < cut["n_used"][5] < prof["n_used"][5]
+    # every window fell apart: no profile
+    assert mbar_profile(cvs, c, SETTINGS["spring_kJ_mol_rad2"], 300.0, time_ps=t, discard_ps=8.0, planar=PLANAR,
+                        intact=np.zeros(cvs.shape, bool)) is None
     # PyMBAR was imported with JAX hidden: JAX stays 32-bit for the MD that follows
     assert jnp.zeros(1).dtype == jnp.float32
 

@@ -248,10 +248,8 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6, 
 
     reg = M.inversion_regions(s_start, half_width)
     a = M.analyse_metad(h5_path, reg["minimum"], reg["transition"], reg["other"], intact=intact)
-    hills = M.read_hills(h5_path)
+    hills = M.hills_until(M.read_hills(h5_path), a["intact_ps"])
     ok = np.asarray(a["usable_walkers"], bool)
-    t_ok = np.asarray(a["intact_ps"], float)
-    height = np.where(np.asarray(hills["time"])[:, None] <= t_ok[None, :] + 1e-9, hills["height"], 0.0)
     T = a["temperature_K"]
     lb = a["lower_bound_if_none_crossed_kJ_mol"]
     per = np.asarray(a["barrier_per_walker_kJ_mol"], float)[ok]
@@ -276,7 +274,7 @@ def summarise(h5_path, s_start: float, snapshots=None, half_width: float = 0.6, 
         "stability_checked": intact is not None,
     })
     if ok.any():
-        Fw = M.free_energy(hills["centre"][:, ok], height[:, ok], hills["sigma"], hills["bias_factor"],
+        Fw = M.free_energy(hills["centre"][:, ok], hills["height"][:, ok], hills["sigma"], hills["bias_factor"],
                            np.asarray(a["grid_rad"]))
         jk = M.jackknife_barrier(Fw, np.asarray(a["grid_rad"]), reg["minimum"], reg["transition"])
         mean, sd = float(per.mean()), float(per.std(ddof=1)) if len(per) > 1 else 0.0
@@ -403,14 +401,12 @@ def inversion_umbrella(params_pkl: str, dataset: str, metad_json: str | None, ou
         cv, t, kT = f["cv"][()], f["time"][()], f["kT"][()]
     intact = intact_frames(out_h5, stability, *_reference_bonds(dataset, stability))
     discard = float(block.get("discard_ps", cfg["pull_ps"]))
-    ok = np.ones(cv.shape, bool) if intact is None else intact
-    n_ok = (ok & (np.asarray(t) > discard)[:, None]).sum(axis=0)
-    lost = [k for k in range(len(centres)) if n_ok[k] < MIN_WINDOW_FRAMES]
-    prof = None   # MBAR over the windows that kept their molecule (none: no profile at all)
-    if len(lost) < len(centres):
-        prof = mbar_profile(cv, centres, float(cfg["spring_kJ_mol_rad2"]), float(cfg["temperature_K"]), time_ps=t,
-                            discard_ps=discard, planar=math.pi, bin_width=float(block.get("bin_width_rad", 0.1)),
-                            intact=intact, min_frames=MIN_WINDOW_FRAMES)
+    # MBAR over the windows that kept their molecule (None: every window fell apart)
+    prof = mbar_profile(cv, centres, float(cfg["spring_kJ_mol_rad2"]), float(cfg["temperature_K"]), time_ps=t,
+                        discard_ps=discard, planar=math.pi, bin_width=float(block.get("bin_width_rad", 0.1)),
+                        intact=intact, min_frames=MIN_WINDOW_FRAMES)
+    used = set() if prof is None else set(np.asarray(prof["windows_used"]).tolist())
+    lost = [k for k in range(len(centres)) if k not in used]
     reg = inversion_regions(s_start)
     none = {"barrier_kJ_mol": None, "barrier_err_kJ_mol": None, "barrier_kcal_mol": None,
             "barrier_err_kcal_mol": None, "s_ts_rad": None, "s_min_rad": None}

@@ -622,6 +622,13 @@ def no_crossing_lower_bound(hills: dict, grid, minimum_region, transition_region
     return V[mm].max(axis=0) - V[mt].max(axis=0)
 
 
+def hills_until(hills: dict, t_end) -> dict:
+    """``hills`` with every hill deposited after ``t_end`` (ps, one per walker (W,)) set to height 0:
+    what each walker deposited while it still counted (:func:`analyse_metad`)."""
+    ht = np.asarray(hills["time"])
+    return dict(hills, height=np.where(ht[:, None] <= np.asarray(t_end)[None, :] + 1e-9, hills["height"], 0.0))
+
+
 def escape_bias(hills: dict, grid, minimum_region, transition_region, t_cross: float, walker: int) -> float:
     """The bias walker ``walker`` needed to leave its basin (kJ/mol): :func:`no_crossing_lower_bound`
     from the hills it deposited before its first crossing at ``t_cross`` (ps). A rough barrier
@@ -677,7 +684,7 @@ def analyse_metad(path, minimum_region, transition_region, other_region=None, n_
     n_ok = intact.sum(axis=0)                  # cumulative mask: the first n_ok frames count
     t_ok = np.array([t_frames[k - 1] if k else -np.inf for k in n_ok])
     ht = np.asarray(hills["time"])
-    hills = dict(hills, height=np.where(ht[:, None] <= t_ok[None, :] + 1e-9, hills["height"], 0.0))
+    hills = hills_until(hills, t_ok)
     cv_ok = np.where(intact, cv, np.nan)
     T = hills["temperature_K"]
     g = angle_grid(n_grid)

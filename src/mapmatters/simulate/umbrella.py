@@ -79,7 +79,7 @@ def path_coordinate(s, planar: float = math.pi) -> np.ndarray:
 
 def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=None, discard_ps: float = 0.0,
                  planar: float = math.pi, bin_width: float = 0.15, subsample: bool = True, intact=None,
-                 min_frames: int = 10) -> dict:
+                 min_frames: int = 10) -> dict | None:
     """Free energy along the umbrella path by MBAR.
 
     ``cv`` (F, W) rad: each window's CV per frame; ``centres`` (W,) rad; ``spring`` kappa in
@@ -89,7 +89,7 @@ def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=No
     analytical uncertainty), counts, n_used per window, statistical inefficiency per window.
     ``intact`` (F, W) bool (:func:`mapmatters.analysis.stability.intact_mask`): a window's frames
     after its molecule fell apart are dropped; a window left with fewer than ``min_frames`` frames
-    takes no part (its n_used is 0, ``windows_used`` says which did)."""
+    takes no part (its n_used is 0, ``windows_used`` says which did); None when no window is left."""
     pymbar = _pymbar()
     cv = np.asarray(cv, np.float64)
     F_, W = cv.shape
@@ -116,7 +116,7 @@ def mbar_profile(cv, centres, spring: float, temperature_K: float, *, time_ps=No
         n_k.append(len(idx))
         used.append(k)
     if not used:
-        raise ValueError(f"no umbrella window kept {min_frames} intact frames")
+        return None
     s_n = np.concatenate(samples)
     c_used = c[used]
     u_kn = 0.5 * spring * wrap_angle(s_n[None, :] - c_used[:, None]) ** 2 / kT
