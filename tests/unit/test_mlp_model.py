@@ -160,6 +160,53 @@ def test_runtime_drops_unsupported_xla_flag():
     assert not any(f.startswith("--xla_cpu_use_thunk_runtime") for f in out)
 
 
+def test_claim_cpus_gives_each_holder_its_own_cpus(tmp_path):
+    """Per-CPU locks: two claimants of one CPU each get a different one, a third finds none free
+    (and is left unpinned), a closed holder frees its CPU, and a claim of every CPU pins nothing."""
+    from mapmatters.mlp import runtime
+
+    a, fa = runtime.claim_cpus(1, allowed={0, 1}, lock_dir=str(tmp_path))
+    b, fb = runtime.claim_cpus(1, allowed={0, 1}, lock_dir=str(tmp_path))
+    assert a == [0] and b == [1]
+    assert runtime.claim_cpus(1, allowed={0, 1}, lock_dir=str(tmp_path)) == ([], [])
+    for fh in fa:
+        fh.close()
+    c, fc = runtime.claim_cpus(1, allowed={0, 1}, lock_dir=str(tmp_path))
+    assert c == [0]
+    assert runtime.claim_cpus(2, allowed={0, 1}, lock_dir=str(tmp_path / "other")) == ([], [])
+    d, fd = runtime.claim_cpus(2, allowed={0, 1, 2, 3}, lock_dir=str(tmp_path / "four"))
+    assert d == [0, 1]
+    for fh in fb + fc + fd:
+        fh.close()
+
+
+def test_configure_pins_a_job_and_xla_follows(tmp_path):
+    """With ``pin_cpus`` a 1-thread job runs on one CPU, and a second job at the same time on
+    another one (the lock of the first is held until its process ends)."""
+    import os
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) < 2:
+        import pytest
+        pytest.skip("needs two CPUs")
+    code = ("import os, sys; from mapmatters.mlp import runtime; runtime.configure('', 1, None, pin_cpus=True); "
+            "import jax, jax.numpy as jnp; jax.jit(lambda x: x + 1)(1.0); "
+            "print(sorted(os.sched_getaffinity(0)), flush=True); sys.stdin.read()")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_FLAGS", "JAX_"))}
+    env["MAPMATTERS_CPU_LOCKS"] = str(tmp_path)
+    first = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env=env)
+    try:
+        cpus1 = first.stdout.readline().strip()
+        second = subprocess.run([sys.executable, "-c", code], input="", capture_output=True, text=True,
+                                env=env, check=True).stdout.strip()
+    finally:
+        first.communicate("")
+    assert cpus1.count(",") == 0 and second.count(",") == 0, (cpus1, second)
+    assert cpus1 != second
+
+
 def test_compilation_cache_is_written_and_reused(tmp_path):
     """``configure_job`` points JAX's persistent cache at ``results/<compilation_cache>``: a first
     process fills it (every compilation, however short), a second one adds nothing new."""
@@ -169,7 +216,7 @@ def test_compilation_cache_is_written_and_reused(tmp_path):
 
     code = ("from mapmatters.mlp import runtime; "
             f"runtime.configure_job({{'results': {str(tmp_path)!r}, 'mlp_runtime': "
-            "{'xla_flags': '', 'threads': 1, 'gpu': 0, 'compilation_cache': 'jc'}}, 1); "
+            "{'xla_flags': '', 'threads': 1, 'pin_cpus': False, 'gpu': 0, 'compilation_cache': 'jc'}}, 1); "
             "import jax, jax.numpy as jnp; print(float(jax.jit(lambda x: jnp.sin(x) * 2)(1.0)))")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_FLAGS", "JAX_"))}
     out1 = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

@@ -194,8 +194,9 @@ def test_metad_runs_are_declared_models(config):
 
 def test_umbrella_checks_only_metadynamics_models(config):
     study = load_study(config)
-    assert study.umbrella_models("alanine") == [("alanine", "mace", "heavy-atom"), ("alanine", "mace", "core-beta")]
-    assert "out/alanine/mlp/mace/core-beta/metad/umbrella.json" in targets(study, "out", "alanine")
+    assert study.umbrella_models("alanine") == [("alanine", "mace", "heavy-atom")]
+    assert "out/alanine/mlp/mace/heavy-atom/metad/umbrella.json" in targets(study, "out", "alanine")
+    assert "out/alanine/mlp/mace/core-beta/metad/umbrella.json" not in targets(study, "out", "alanine")
     bad = copy.deepcopy(config)
     bad["study"]["alanine"]["umbrella"] = [{"mappings": ["heavy-atom", "core"], "variants": ["mace"]}]
     bad["study"]["alanine"]["metad"] = [{"mappings": ["heavy-atom"], "variants": ["mace"]}]
