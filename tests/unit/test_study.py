@@ -125,6 +125,14 @@ def test_like_follows_the_preset_and_catches_cycles(monkeypatch):
     assert paper["mlp"]["proline"]["train"]["epochs"] == 50 == paper["mlp"]["alanine"]["train"]["epochs"]
     assert paper["reference"]["threonine"]["production_ps"] == 500000
     assert paper["reference"]["threonine"]["dt_ps"] == 0.0005
+    # per-mapping run lengths merge key by key: the paper preset names the atomistic model again
+    for system in ("alanine", "proline"):
+        md = paper["mlp"][system]["md"]
+        assert md["length_ps_by_mapping"]["atomistic"] == md["length_ps"] == 5000
+        assert paper["mlp"][system]["metad"]["length_ps_by_mapping"]["atomistic"] == 2500
+    for preset in ("ci", "paper"):
+        cfg = merged(preset)["mlp"]["alanine"]
+        assert cfg["md"]["length_ps_by_mapping"]["atomistic"] == cfg["md"]["length_ps"], preset
     cfg = {"mlp": {"a": {"like": "b"}, "b": {"like": "a"}}}
     with pytest.raises(InputError, match=r"'mlp.b.like' makes a cycle \(a -> b -> a\)"):
         resolve_like(cfg)

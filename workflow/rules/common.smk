@@ -101,9 +101,12 @@ def mlp_cfg(w):
 
 
 def mlp_md_cfg(w):
-    """The MD block of a model: the system's, with the mapping's own time step if it has one."""
-    md = {k: v for k, v in mlp_cfg(w)["md"].items() if k != "dt_ps_by_mapping"}
-    md["dt_ps"] = mlp_cfg(w)["md"].get("dt_ps_by_mapping", {}).get(w.mapping, md["dt_ps"])
+    """The MD block of a model: the system's, with the mapping's own time step and run length if
+    it has them."""
+    block = mlp_cfg(w)["md"]
+    md = {k: v for k, v in block.items() if not k.endswith("_by_mapping")}
+    for key in ("dt_ps", "length_ps"):
+        md[key] = block.get(f"{key}_by_mapping", {}).get(w.mapping, md[key])
     return md
 
 
