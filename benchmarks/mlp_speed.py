@@ -17,9 +17,10 @@ Paths (same model config, same initial parameters, same frames):
 Each XLA flag set (``--flags``; ``legacy`` = the old config default
 ``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``; ``fusion-off`` =
 the first alone; ``default`` = XLA's defaults) runs in its own subprocess (flags must be set
-before jax is imported); threads 1 as in the workflow. Prints the machine, the load average
-(a warning above 0.5 per core) and a table with ratios new/old; ratios against the first flag
-set's old path too.
+before jax is imported); threads 1 and pinned to one free CPU as in the workflow (``--no-pin``:
+unpinned, so XLA's pool spreads over every core, like a job alone on the machine). Prints the
+machine, the load average (a warning when other work keeps above 0.5 per core busy) and a
+table with ratios new/old; ratios against the first flag set's old path too.
 """
 from __future__ import annotations
 
@@ -52,19 +53,23 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count()}
 
 
-def load_note() -> str:
-    la = os.getloadavg()[0]
-    per = la / (os.cpu_count() or 1)
+def load_note(own: float = 0.0, load: float | None = None) -> str:
+    """The 1-minute load average, with a warning when what is not this benchmark's own work
+    (``own`` cores busy) exceeds 0.5 per core."""
+    la = os.getloadavg()[0] if load is None else load
+    cores = os.cpu_count() or 1
+    per = max(la - own, 0.0) / cores
+    mine = f", {own:g} of it this benchmark's" if own else ""
     warn = " WARNING: load above 0.5 per core, timings are shared with other work" \
         if per > 0.5 else ""
-    return f"load average {la:.2f} ({per:.2f} per core){warn}"
+    return f"load average {la:.2f}{mine} ({per:.2f} other per core){warn}"
 
 
 def _worker(a) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     sys.path.insert(0, str(HERE))
     from mapmatters.mlp import runtime
-    runtime.configure(a.xla, 1)
+    runtime.configure(a.xla, 1, pin_cpus=a.pin)
     import contextlib
     import io
 
@@ -122,6 +127,9 @@ def main(argv=None):
     ap.add_argument("--md-chunks", type=int, default=2, help="timed chunks")
     ap.add_argument("--flags", nargs="+", default=["legacy", "default"],
                     help="flag sets: " + ", ".join(FLAG_SETS))
+    ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                    help="pin the worker to one free CPU, as the workflow's MLP jobs are "
+                         "(mlp_runtime.pin_cpus); --no-pin lets XLA's thread pool spread")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--xla", default="", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -134,8 +142,8 @@ def main(argv=None):
     rows = []
     for fl in a.flags:
         xla = FLAG_SETS.get(fl, fl)
-        args = [sys.executable, __file__, "--worker", f"--xla={xla}"] + \
-            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags")
+        args = [sys.executable, __file__, "--worker", f"--xla={xla}", "--pin" if a.pin else "--no-pin"] + \
+            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags", "pin")
              for x in (f"--{k.replace('_', '-')}", str(v))]
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         env.pop("XLA_FLAGS", None)
@@ -147,10 +155,12 @@ def main(argv=None):
         r = json.loads(line[0][7:])
         r["flags"] = fl
         rows.append(r)
-        print(f"# flags {r['flags']}: done, load {r['load']:.2f}", flush=True)
+        print(f"# flags {r['flags']}: done; {load_note(1.0 if a.pin else 0.0, r['load'])}", flush=True)
     r0 = rows[0]
     print(f"# {a.size} MACE, {r0['beads']} beads, r_cut {r0['r_cut']} nm, batch {a.batch}, "
           f"{a.chains} MD chains, skin {a.skin} nm, threads 1")
+    pin = "pinned to one CPU" if a.pin else "unpinned (XLA's pool may use every core)"
+    print(f"# worker {pin}")
     print(f"{'XLA flags':24s} {'train old':>10s} {'train new':>10s} {'ratio':>6s} "
           f"{'MD old':>8s} {'MD new':>8s} {'ratio':>6s}  (frames/s, steps/s)")
     for r in rows:
@@ -165,7 +175,6 @@ def main(argv=None):
           f"last train loss old/new {r0['train_loss_old']:.4f}/{r0['train_loss_new']:.4f}")
     print(f"# MD chains blown up (random weights; a blown-up chain would skew the timing) "
           f"old/new: {r0['md_blown_up_old']}/{r0['md_blown_up_new']}")
-    print(f"# {load_note()}")
     return 0
 
 
