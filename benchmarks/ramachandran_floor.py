@@ -2,7 +2,7 @@
 """How far is a perfect model from the reference's Ramachandran map at a given sample size?
 
     .venv/bin/python benchmarks/ramachandran_floor.py \\
-        --dataset results/default/alanine/cg/heavy-atom.h5 [--sizes 100 150 200 400] [--blocks 4]
+        --dataset results/default/alanine/cg/heavy-atom.h5 [--sizes 100 150 160 200 400] [--blocks 4]
 
 Draws ``--sizes`` samples from the mapped reference itself and prints the Jensen-Shannon
 distance (nats, the same 10-degree grid as the workflow) of their map to the full reference's:
@@ -17,37 +17,33 @@ import argparse
 
 import numpy as np
 
-from mapmatters.analysis.ramachandran import jensen_shannon, phi_psi, ramachandran_histogram
-from mapmatters.cgdata import topology_of
+from mapmatters.analysis.backbone import dataset_angles
+from mapmatters.analysis.ramachandran import jensen_shannon, ramachandran_histogram
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dataset", required=True, help="mapped reference (results/<preset>/<system>/cg/<map>.h5)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 150, 200, 400])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 150, 160, 200, 400])
     ap.add_argument("--blocks", type=int, default=4, help="runs of consecutive frames per draw")
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--bin-deg", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    import h5py
-    top, _ = topology_of(args.dataset)
-    with h5py.File(args.dataset, "r") as f:
-        x = f["positions"][:]
-    phi, psi, residues = phi_psi(x, list(top.bead_names))      # (frames, residues)
-    phi, psi = np.asarray(phi), np.asarray(psi)
+    a = dataset_angles(args.dataset)            # the workflow's reader: phi, psi (frames, residues)
+    phi, psi, residues = a["phi"], a["psi"], a["residues"]
     full, _ = ramachandran_histogram(phi, psi, args.bin_deg)
     n_frames = len(phi)
-    rng = np.random.default_rng(args.seed)
     print(f"{args.dataset}: {n_frames} frames, residues {', '.join(residues)}, {args.bin_deg:g}-degree bins, "
           f"{args.draws} draws, seed {args.seed}")
     print(f"{'samples':>8} {'independent mean':>17} {'p95':>6} {f'{args.blocks} blocks mean':>15} {'p95':>6}")
     for n in args.sizes:
         per = max(n // args.blocks, 1)
-        if n > n_frames or per > n_frames:
+        if n > n_frames:
             print(f"{n:>8} more samples than the reference has frames ({n_frames})")
             continue
+        rng = np.random.default_rng([args.seed, n])     # the same draws whatever the other sizes
         indep, block = [], []
         for _ in range(args.draws):
             i = rng.choice(n_frames, n, replace=False)

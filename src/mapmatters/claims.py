@@ -24,8 +24,8 @@ PASS, FAIL, NED = "PASS", "FAIL", "NOT ENOUGH DATA"
 
 #: fewer (frame x residue) samples than this in a model's Ramachandran map: too noisy to decide.
 #: The size where sampling alone stays under the 0.2-nat JSD threshold of claim 4a: the mapped
-#: reference's own map, drawn as 4 runs of consecutive frames like a model's chains, is 0.208 nats
-#: from the full map at 150 samples, 0.198 at 160 and 0.177 at 200 (mean of 200 draws; alanine
+#: reference's own map, drawn as 4 runs of consecutive frames like a model's chains, is 0.205 nats
+#: from the full map at 150 samples, 0.198 at 160 and 0.173 at 200 (mean of 200 draws; alanine
 #: heavy-atom and atomistic alike, default run; ``benchmarks/ramachandran_floor.py``)
 MIN_RAMACHANDRAN_SAMPLES = 160
 
@@ -200,7 +200,7 @@ def claim_alanine(out, system: str = "alanine", variant: str = "mace") -> list[C
         ("4a", "high-resolution mappings reproduce the Ramachandran FES",
          "max JSD(model, reference) over atomistic, united-atom, heavy-atom (nats)", "< 0.2",
          "JSD in nats (ln 2 = 0.69 for disjoint maps); 0.2 allows the sampling noise of short runs on a "
-         "10-degree grid (the reference against itself: 0.18 at 200 samples in 4 chains) but not a shifted or "
+         "10-degree grid (the reference against itself: 0.17 at 200 samples in 4 chains) but not a shifted or "
          "missing basin; a map needs at least " + str(MIN_RAMACHANDRAN_SAMPLES) + " samples, where that noise "
          "falls below 0.2"),
         ("4b", "Core is point-symmetric (L and D interconvert)", "point symmetry of Core minus that of Core Beta",
