@@ -65,6 +65,14 @@ def load_note(own: float = 0.0, load: float | None = None) -> str:
     return f"load average {la:.2f}{mine} ({per:.2f} other per core){warn}"
 
 
+def _cli(key: str, value) -> tuple[str, ...]:
+    """One parsed option back as command-line words for the worker (booleans as --x / --no-x)."""
+    name = key.replace("_", "-")
+    if isinstance(value, bool):
+        return (f"--{name}" if value else f"--no-{name}",)
+    return (f"--{name}", str(value))
+
+
 def _worker(a) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     sys.path.insert(0, str(HERE))
@@ -142,9 +150,9 @@ def main(argv=None):
     rows = []
     for fl in a.flags:
         xla = FLAG_SETS.get(fl, fl)
-        args = [sys.executable, __file__, "--worker", f"--xla={xla}", "--pin" if a.pin else "--no-pin"] + \
-            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags", "pin")
-             for x in (f"--{k.replace('_', '-')}", str(v))]
+        args = [sys.executable, __file__, "--worker", f"--xla={xla}"] + \
+            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags")
+             for x in _cli(k, v)]
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         env.pop("XLA_FLAGS", None)
         p = subprocess.run(args, capture_output=True, text=True, env=env)
