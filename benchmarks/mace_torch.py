@@ -10,9 +10,11 @@ JAX side: ``mapmatters.mlp.model`` (InstaDeep's ``mlip`` MACE on jax-md neighbou
 cannot share a venv, so the script runs in parts, each a subprocess of the parent (which
 only loads the data, counts edges and prints the table):
 
-- ``--worker jax``, run twice with the project venv: once with no ``XLA_FLAGS``, once with
-  ``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false`` (flags must be
-  set before jax is imported, hence a fresh process each);
+- ``--worker jax``, run twice with the project venv and XLA's default flags: once with glibc's
+  default heap, where XLA's large scratch blocks are mapped and unmapped on every call (the code
+  before ``mlp_runtime.keep_heap``), once with the heap kept for reuse as the workflow's MLP jobs
+  run (``mapmatters.mlp.runtime.keep_heap``; it must be set before jax starts a thread, hence a
+  fresh process each);
 - ``--worker torch``, run with ``.venv-torch/bin/python`` (see
   ``benchmarks/requirements-torch.txt``). This half imports nothing from ``mapmatters``.
 
@@ -71,7 +73,8 @@ POLYNOMIAL_P = 5
 
 MD = {"temperature_K": 300.0, "friction_per_ps": 100.0, "dt_ps": 0.002}
 STEPS_PER_FRAME, FRAMES_PER_CHUNK = 50, 2                   # JAX MD: 100 steps per chunk
-LEGACY_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false"
+#: the JAX variants: label -> keep the heap (mapmatters.mlp.runtime.keep_heap)
+JAX_VARIANTS = {"glibc heap (before)": False, "kept heap (workflow)": True}
 KB_KJ_MOL_K = 0.0083144626                                   # k_B in kJ/mol/K
 TORCH_WARMUP_STEPS = 20
 EF_WARMUP_CALLS = 3
@@ -130,6 +133,8 @@ def _versions(names) -> dict:
 
 def jax_worker(spec: dict, data_path: Path) -> dict:
     """Energy+forces and MD speed of mapmatters' JAX MACE (project venv)."""
+    from mapmatters.mlp import runtime
+    runtime.configure(None, None, keep_freed=spec["keep_heap"])     # before jax is imported
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -410,11 +415,10 @@ def main(argv=None) -> int:
                     "capacity": NB.capacity_for(stats), "ef_calls": args.ef_calls,
                     "md_steps": steps, "torch_threads": args.torch_threads}
             jx = {}
-            for label, flags in (("XLA default", None), ("legacy XLA flags", LEGACY_XLA_FLAGS)):
+            for k, (label, keep) in enumerate(JAX_VARIANTS.items()):
                 jx[label] = _run_worker(
-                    "jax", sys.executable, spec, work, f"{size}-jax-{label.split()[0]}",
-                    {} if flags is None else {"XLA_FLAGS": flags},
-                    env_drop=("XLA_FLAGS",) if flags is None else ())
+                    "jax", sys.executable, dict(spec, keep_heap=keep), work, f"{size}-jax-{k}",
+                    {}, env_drop=("XLA_FLAGS",))
             tr, tr_load = _run_worker("torch", args.torch_python, spec, work, f"{size}-torch", {})
             ref = tr["results"]["lean"]
             if ref["edges0"] != edges0:
@@ -447,7 +451,7 @@ def main(argv=None) -> int:
             notes.append(f"{size}: {tr['n_params']} parameters in both models; avg neighbours "
                          f"{stats.avg_neighbors:.2f} (over {stats.n_frames} frames); r_cut "
                          f"{SIZES[size]['r_cut']} nm; JAX compile of one force call "
-                         f"{jx['XLA default'][0]['compile_s']:.1f} s (no flags)")
+                         f"{next(iter(jx.values()))[0]['compile_s']:.1f} s")
     load_end = os.getloadavg()
 
     jv, tv = info["jax"]["versions"], info["torch"]["versions"]
@@ -466,7 +470,8 @@ def main(argv=None) -> int:
         f"torch: torch {tv['torch']} (torch.set_num_threads({args.torch_threads}): "
         f"{th['intra_op']} intra-op, {th['inter_op']} inter-op threads), mace-torch "
         f"{tv['mace-torch']}, e3nn {tv['e3nn']}, ase {tv['ase']}, matscipy {tv['matscipy']}",
-        f"legacy XLA flags: {LEGACY_XLA_FLAGS}",
+        "XLA flags: XLA's defaults; heap: glibc's defaults (before) or kept for reuse "
+        "(mapmatters.mlp.runtime.keep_heap, as the workflow runs)",
         f"MD: one chain from frame 0, Langevin {MD['temperature_K']:.0f} K, friction "
         f"{MD['friction_per_ps']:.0f}/ps, dt {MD['dt_ps'] * 1000:.0f} fs, {steps} timed steps (JAX: after "
         f"the compiling {STEPS_PER_FRAME * FRAMES_PER_CHUNK}-step chunk; ASE: after "

@@ -17,10 +17,14 @@ Paths (same model config, same initial parameters, same frames):
 Each XLA flag set (``--flags``; ``legacy`` = the old config default
 ``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``; ``fusion-off`` =
 the first alone; ``default`` = XLA's defaults) runs in its own subprocess (flags must be set
-before jax is imported); threads 1 and pinned to one free CPU as in the workflow (``--no-pin``:
-unpinned, so XLA's pool spreads over every core, like a job alone on the machine). Prints the
-machine, the load average (a warning when other work keeps above 0.5 per core busy) and a
-table with ratios new/old; ratios against the first flag set's old path too.
+before jax is imported), once per heap setting (``--heap``: ``free`` = glibc's defaults, where
+XLA's large scratch blocks are mapped and unmapped on every call; ``keep`` = the workflow's
+``mlp_runtime.keep_heap``, ``mapmatters.mlp.runtime.keep_heap``); threads 1 and pinned to one
+free CPU as in the workflow (``--no-pin``: unpinned, so XLA's pool spreads over every core, like
+a job alone on the machine). Prints the machine, the load average (a warning when other work
+keeps above 0.5 per core busy) and a table with ratios new/old; and the ratio of the last
+worker's new path to the first worker's old path (with the defaults: today's workflow against
+the code before this work, legacy flags and glibc's heap).
 """
 from __future__ import annotations
 
@@ -77,7 +81,7 @@ def _worker(a) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     sys.path.insert(0, str(HERE))
     from mapmatters.mlp import runtime
-    runtime.configure(a.xla, 1, pin_cpus=a.pin)
+    runtime.configure(a.xla, 1, pin_cpus=a.pin, keep_freed=a.keep_heap)
     import contextlib
     import io
 
@@ -87,7 +91,7 @@ def _worker(a) -> dict:
     from mapmatters.simulate import md as MD
 
     R, sub, r_cut, mcfg, cfg = benchmark_case(a)
-    res = {"r_cut": r_cut, "beads": int(R.shape[1]), "xla": a.xla}
+    res = {"r_cut": r_cut, "beads": int(R.shape[1]), "xla": a.xla, "keep_heap": a.keep_heap}
     su = {}
     for path, pre in (("old", False), ("new", True)):
         su[path] = s = Setup(sub, mcfg, cfg, log=lambda m: None, precompute_neighbors=pre)
@@ -135,11 +139,16 @@ def main(argv=None):
     ap.add_argument("--md-chunks", type=int, default=2, help="timed chunks")
     ap.add_argument("--flags", nargs="+", default=["legacy", "default"],
                     help="flag sets: " + ", ".join(FLAG_SETS))
+    ap.add_argument("--heap", nargs="+", choices=["free", "keep"], default=["free", "keep"],
+                    help="glibc heap settings, one worker each per flag set: free (glibc's "
+                         "defaults) or keep (mlp_runtime.keep_heap)")
     ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                     help="pin the worker to one free CPU, as the workflow's MLP jobs are "
                          "(mlp_runtime.pin_cpus); --no-pin lets XLA's thread pool spread")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--xla", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--keep-heap", action=argparse.BooleanOptionalAction, default=True,
+                    help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.worker:
         print("RESULT " + json.dumps(_worker(a)), flush=True)
@@ -148,11 +157,11 @@ def main(argv=None):
     m = machine()
     print(f"# {m['cpu']}, {m['cores']} cores; {load_note()}", flush=True)
     rows = []
-    for fl in a.flags:
+    for fl, heap in [(fl, heap) for fl in a.flags for heap in a.heap]:
         xla = FLAG_SETS.get(fl, fl)
         args = [sys.executable, __file__, "--worker", f"--xla={xla}"] + \
-            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags")
-             for x in _cli(k, v)]
+            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags", "heap")
+             for x in _cli(k, v if k != "keep_heap" else heap == "keep")]
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         env.pop("XLA_FLAGS", None)
         p = subprocess.run(args, capture_output=True, text=True, env=env)
@@ -161,22 +170,23 @@ def main(argv=None):
             print(p.stdout[-2000:], p.stderr[-4000:])
             raise SystemExit(f"worker with flags {xla!r} failed")
         r = json.loads(line[0][7:])
-        r["flags"] = fl
+        r["flags"], r["heap"] = fl, heap
         rows.append(r)
-        print(f"# flags {r['flags']}: done; {load_note(1.0 if a.pin else 0.0, r['load'])}", flush=True)
+        print(f"# flags {fl}, heap {heap}: done; {load_note(1.0 if a.pin else 0.0, r['load'])}", flush=True)
     r0 = rows[0]
     print(f"# {a.size} MACE, {r0['beads']} beads, r_cut {r0['r_cut']} nm, batch {a.batch}, "
           f"{a.chains} MD chains, skin {a.skin} nm, threads 1")
     pin = "pinned to one CPU" if a.pin else "unpinned (XLA's pool may use every core)"
     print(f"# worker {pin}")
-    print(f"{'XLA flags':24s} {'train old':>10s} {'train new':>10s} {'ratio':>6s} "
+    print(f"{'XLA flags':24s} {'heap':5s} {'train old':>10s} {'train new':>10s} {'ratio':>6s} "
           f"{'MD old':>8s} {'MD new':>8s} {'ratio':>6s}  (frames/s, steps/s)")
     for r in rows:
-        print(f"{r['flags'][:24]:24s} {r['train_old']:10.2f} {r['train_new']:10.2f} "
+        print(f"{r['flags'][:24]:24s} {r['heap']:5s} {r['train_old']:10.2f} {r['train_new']:10.2f} "
               f"{r['train_new'] / r['train_old']:6.2f} {r['md_old']:8.2f} {r['md_new']:8.2f} "
               f"{r['md_new'] / r['md_old']:6.2f}")
     last = rows[-1]
-    print(f"# new path with flags {last['flags']!r} vs old path with flags {r0['flags']!r}: "
+    print(f"# new path with flags {last['flags']!r}, heap {last['heap']} vs old path with flags "
+          f"{r0['flags']!r}, heap {r0['heap']}: "
           f"training x{last['train_new'] / r0['train_old']:.2f}, "
           f"MD x{last['md_new'] / r0['md_old']:.2f}")
     print(f"# capacities old/new (training): {r0['capacity_old']}/{r0['capacity_new']}; "

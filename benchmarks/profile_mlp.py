@@ -18,7 +18,8 @@ compiling call (``block_until_ready``), on the same batch:
   integrator step on a fixed list, and the rebuild alone.
 
 XLA flags and threads follow ``mapmatters.mlp.runtime.configure`` (threads 1 by default, as
-the workflow runs MLP jobs). Prints a table; nothing is written.
+the workflow runs MLP jobs), and so does the heap (kept for reuse, ``mlp_runtime.keep_heap``;
+``--no-keep-heap``: glibc's defaults). Prints a table; nothing is written.
 """
 from __future__ import annotations
 
@@ -79,10 +80,12 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--xla-flags", default="")
     ap.add_argument("--epoch-frames", type=int, default=40)
+    ap.add_argument("--keep-heap", action=argparse.BooleanOptionalAction, default=True,
+                    help="keep freed memory for reuse, as the workflow's MLP jobs do")
     a = ap.parse_args(argv)
 
     from mapmatters.mlp import runtime
-    runtime.configure(a.xla_flags, a.threads)
+    runtime.configure(a.xla_flags, a.threads, keep_freed=a.keep_heap)
 
     import jax
     import jax.numpy as jnp
@@ -179,7 +182,8 @@ def main(argv=None):
     edges = int(np.sum(np.asarray(nb_b.idx[:, 0]) < n)) / a.batch
     print(f"# {a.size} MACE, {n} beads, r_cut {r_cut} nm (n_avg {a.n_avg}), capacity {cap} "
           f"slots, {edges:.0f} real edges/frame ({100 * (1 - edges / cap):.0f}% padding), "
-          f"batch {a.batch}, threads {a.threads}, XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
+          f"batch {a.batch}, threads {a.threads}, heap {'kept' if a.keep_heap else 'glibc'}, "
+          f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
     print(f"# load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for part, name, t in rows:
         print(f"{part:6s} {name:45s} {1000 * t:9.2f} ms")

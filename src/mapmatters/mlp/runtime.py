@@ -29,6 +29,23 @@
   throughput), the same MD step time (``benchmarks/profile_mlp.py``, README, Speed). A job
   alone on the machine loses its second core's share (191 -> 316 ms per batch): Snakemake
   scheduled it for ``threads`` CPUs, and that is what it now gets.
+- ``keep_heap`` (config ``mlp_runtime.keep_heap``, default on): XLA's CPU runtime allocates each
+  call's scratch memory with ``malloc`` from its pool threads, and at the paper's model size a
+  single energy + force call asks for blocks of 414 and 69 MB. glibc serves blocks that large
+  with a fresh ``mmap`` and returns them with ``munmap`` on every call (a thread arena cannot hold
+  more than 64 MB, so even ``MALLOC_MMAP_MAX_=0`` falls back to ``mmap``), and the kernel then
+  zero-fills every page again: 118,000 page faults per call, more than half of its time in the
+  kernel. :func:`keep_heap` tells glibc (``mallopt``, before jax starts a thread) to use one
+  arena, never ``mmap`` and never trim, so freed scratch stays in the heap and the next call
+  reuses it. The cost is memory: the process keeps its peak, and aligned blocks leave gaps the
+  next block does not fit, so the heap grows for the first calls before it settles (paper-size
+  MACE: 2.4 GB resident against a 1.7 GB peak with glibc's defaults, steady after a handful of
+  calls). Measured on one core of the idle 2-core AMD EPYC (paper-size MACE, hexane three-site,
+  300 beads, steady state): energy + forces 619 -> 273 ms, the same numbers to the last bit; a
+  default-size training step about 2x (``benchmarks/mlp_speed.py``; README, Speed). With two
+  threads in one process the single arena costs a little (default-size energy + forces 13 %
+  slower unpinned on 2 cores; ``benchmarks/mace_torch.py``). Without glibc (musl, macOS) it does
+  nothing.
 - The platform is left to JAX: on a machine where ``jax[cuda12]`` is installed and a GPU is
   visible, the same code runs on the GPU.
 """
@@ -89,13 +106,37 @@ def pin_to_free_cpus(threads: int) -> list[int]:
     return cpus
 
 
+#: glibc ``mallopt`` parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
+
+
+def keep_heap() -> bool:
+    """Make glibc keep freed memory for reuse (one arena, no ``mmap``, no trimming; see the
+    module doc); True when it took effect, False without glibc. Call before any thread starts."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    settings = ((_M_ARENA_MAX, 1), (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, 2**31 - 1))
+    return all(mallopt(param, value) == 1 for param, value in settings)
+
+
 def configure(xla_flags: str | None = None, threads: int | None = None,
-              compilation_cache: str | os.PathLike | None = None, pin_cpus: bool = False) -> str:
+              compilation_cache: str | os.PathLike | None = None, pin_cpus: bool = False,
+              keep_freed: bool = False) -> str:
     """Set ``XLA_FLAGS`` (and the persistent compilation cache, when a directory is given)
-    for this process, and with ``pin_cpus`` pin it to ``threads`` free CPUs; returns the
-    ``XLA_FLAGS`` value. Idempotent."""
+    for this process, with ``pin_cpus`` pin it to ``threads`` free CPUs, and with
+    ``keep_freed`` call :func:`keep_heap`; returns the ``XLA_FLAGS`` value. Idempotent."""
     if "jax" in __import__("sys").modules:
         raise RuntimeError("mapmatters.mlp.runtime.configure must be called before jax is imported")
+    if keep_freed:
+        keep_heap()
     if pin_cpus and threads and not _HELD:
         pin_to_free_cpus(int(threads))
     if compilation_cache:
@@ -132,4 +173,5 @@ def configure_job(config: dict, threads: int | None) -> str:
     cache = rt.get("compilation_cache")
     if cache and not os.path.isabs(cache):
         cache = os.path.join(config["results"], cache)
-    return configure(rt.get("xla_flags"), threads, cache, pin_cpus=rt["pin_cpus"])
+    return configure(rt.get("xla_flags"), threads, cache, pin_cpus=rt["pin_cpus"],
+                     keep_freed=rt.get("keep_heap", True))
