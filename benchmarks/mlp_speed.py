@@ -29,6 +29,7 @@ the code before this work, legacy flags and glibc's heap).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -157,11 +158,12 @@ def main(argv=None):
     m = machine()
     print(f"# {m['cpu']}, {m['cores']} cores; {load_note()}", flush=True)
     rows = []
-    for fl, heap in [(fl, heap) for fl in a.flags for heap in a.heap]:
+    for fl, heap in itertools.product(a.flags, a.heap):
         xla = FLAG_SETS.get(fl, fl)
+        opts = dict(vars(a), keep_heap=heap == "keep")
         args = [sys.executable, __file__, "--worker", f"--xla={xla}"] + \
-            [x for k, v in vars(a).items() if k not in ("worker", "xla", "flags", "heap")
-             for x in _cli(k, v if k != "keep_heap" else heap == "keep")]
+            [x for k, v in opts.items() if k not in ("worker", "xla", "flags", "heap")
+             for x in _cli(k, v)]
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         env.pop("XLA_FLAGS", None)
         p = subprocess.run(args, capture_output=True, text=True, env=env)

@@ -216,7 +216,8 @@ def test_compilation_cache_is_written_and_reused(tmp_path):
 
     code = ("from mapmatters.mlp import runtime; "
             f"runtime.configure_job({{'results': {str(tmp_path)!r}, 'mlp_runtime': "
-            "{'xla_flags': '', 'threads': 1, 'pin_cpus': False, 'gpu': 0, 'compilation_cache': 'jc'}}, 1); "
+            "{'xla_flags': '', 'threads': 1, 'pin_cpus': False, 'keep_heap': True, 'gpu': 0, "
+            "'compilation_cache': 'jc'}}, 1); "
             "import jax, jax.numpy as jnp; print(float(jax.jit(lambda x: jnp.sin(x) * 2)(1.0)))")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XLA_FLAGS", "JAX_"))}
     out1 = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

@@ -43,7 +43,7 @@
   calls). Measured on one core of the idle 2-core AMD EPYC (paper-size MACE, hexane three-site,
   300 beads, steady state): energy + forces 619 -> 273 ms, the same numbers to the last bit; a
   default-size training step about 2x (``benchmarks/mlp_speed.py``; README, Speed). With two
-  threads in one process the single arena costs a little (default-size energy + forces 13 %
+  threads in one process the single arena costs a little (default-size energy + forces 9-13 %
   slower unpinned on 2 cores; ``benchmarks/mace_torch.py``). Without glibc (musl, macOS) it does
   nothing.
 - The platform is left to JAX: on a machine where ``jax[cuda12]`` is installed and a GPU is
@@ -114,12 +114,9 @@ def keep_heap() -> bool:
     """Make glibc keep freed memory for reuse (one arena, no ``mmap``, no trimming; see the
     module doc); True when it took effect, False without glibc. Call before any thread starts."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt     # the process's own symbols: glibc's, if it has them
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
@@ -174,4 +171,4 @@ def configure_job(config: dict, threads: int | None) -> str:
     if cache and not os.path.isabs(cache):
         cache = os.path.join(config["results"], cache)
     return configure(rt.get("xla_flags"), threads, cache, pin_cpus=rt["pin_cpus"],
-                     keep_freed=rt.get("keep_heap", True))
+                     keep_freed=rt["keep_heap"])
