@@ -9,6 +9,9 @@ Paths (same model config, same initial parameters, same frames):
 - training, old: chemtrain ForceMatching with the neighbour list rebuilt inside every step
   (capacity = max edges x ``capacity_margin`` 1.2); new: edge indices precomputed once per
   frame (exact capacity), ``mapmatters.mlp.train.Setup(precompute_neighbors=True)``.
+- tensor products, in both training and MD: old: e3j's own evaluation (gather, multiply,
+  scatter-add); new: static slices (``mapmatters.mlp.tensor_product``, the workflow's). The
+  same parameters either way.
   Frames/s over a whole epoch after a compiling one (chemtrain's loop, validation included).
 - MD, old: ``--chains`` vmapped Langevin chains, list rebuilt every step; new: skin
   ``--skin`` nm, rebuilt only when some bead of some chain has moved skin/2, cut down to
@@ -94,8 +97,9 @@ def _worker(a) -> dict:
     R, sub, r_cut, mcfg, cfg = benchmark_case(a)
     res = {"r_cut": r_cut, "beads": int(R.shape[1]), "xla": a.xla, "keep_heap": a.keep_heap}
     su = {}
-    for path, pre in (("old", False), ("new", True)):
-        su[path] = s = Setup(sub, mcfg, cfg, log=lambda m: None, precompute_neighbors=pre)
+    for path, pre, tp in (("old", False, "e3j"), ("new", True, "sliced")):
+        su[path] = s = Setup(sub, mcfg, cfg, log=lambda m: None, precompute_neighbors=pre,
+                             tensor_products=tp)
         n_train = len(s.splits["training"]["R"])
         spe = n_train // a.batch
         opt, _ = _optimizer(cfg, spe)
@@ -112,10 +116,10 @@ def _worker(a) -> dict:
         res[f"train_{path}"] = a.epochs * spe * a.batch / dt
         res[f"capacity_{path}"] = s.capacity
         res[f"train_loss_{path}"] = float(tr.train_losses[-1])
-    s = su["new"]
     mdcfg = {"n_frames": 2 + a.md_chunks * 2, "frames_per_chunk": 2,
              "steps_per_frame": a.md_steps // 2}
     for path, skin in (("old", 0.0), ("new", a.skin)):
+        s = su[path]
         system = MD.system_from_model(s.model, s.init_params, sub["masses"], skin=skin)
         with tempfile.TemporaryDirectory() as tmp:
             out = MD.run(system, R[:a.chains], Path(tmp) / "md.h5", mdcfg, seeds=range(a.chains),

@@ -19,7 +19,8 @@ compiling call (``block_until_ready``), on the same batch:
 
 XLA flags and threads follow ``mapmatters.mlp.runtime.configure`` (threads 1 by default, as
 the workflow runs MLP jobs), and so does the heap (kept for reuse, ``mlp_runtime.keep_heap``;
-``--no-keep-heap``: glibc's defaults). Prints a table; nothing is written.
+``--no-keep-heap``: glibc's defaults), and so do the tensor products (static slices;
+``--tensor-products e3j``: e3j's own evaluation). Prints a table; nothing is written.
 """
 from __future__ import annotations
 
@@ -82,6 +83,9 @@ def main(argv=None):
     ap.add_argument("--epoch-frames", type=int, default=40)
     ap.add_argument("--keep-heap", action=argparse.BooleanOptionalAction, default=True,
                     help="keep freed memory for reuse, as the workflow's MLP jobs do")
+    ap.add_argument("--tensor-products", choices=["sliced", "e3j"], default="sliced",
+                    help="static slices (the workflow's) or e3j's gather / scatter-add "
+                         "(mapmatters.mlp.tensor_product)")
     a = ap.parse_args(argv)
 
     from mapmatters.mlp import runtime
@@ -95,7 +99,7 @@ def main(argv=None):
     from mapmatters.simulate import md as MD
 
     R, data, r_cut, mcfg, cfg = benchmark_case(a)
-    su = Setup(data, mcfg, cfg, log=lambda m: None)
+    su = Setup(data, mcfg, cfg, log=lambda m: None, tensor_products=a.tensor_products)
     model, params, nbrs0 = su.model, su.init_params, su.nbrs
     Rb = jnp.asarray(R[:a.batch])
     Fb = jnp.asarray(data["F"][:a.batch])
@@ -183,6 +187,7 @@ def main(argv=None):
     print(f"# {a.size} MACE, {n} beads, r_cut {r_cut} nm (n_avg {a.n_avg}), capacity {cap} "
           f"slots, {edges:.0f} real edges/frame ({100 * (1 - edges / cap):.0f}% padding), "
           f"batch {a.batch}, threads {a.threads}, heap {'kept' if a.keep_heap else 'glibc'}, "
+          f"tensor products {a.tensor_products}, "
           f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
     print(f"# load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for part, name, t in rows:

@@ -21,6 +21,9 @@ and why:
 - *Species.* CG bead types 0..S-1 become pseudo atomic numbers 1..S (mlip validates them as
   elements and maps atomic number 0, our padding node, to its placeholder).
 - *No atomic energies*: force matching only sees energy differences.
+- *Tensor products on the CPU.* The model is traced with e3j's products written as static
+  slices instead of gathers and scatter-adds (:mod:`.tensor_product`): the same model and
+  parameters, faster derivatives on a CPU.
 - *Output scale.* mlip's freshly initialised MACE gives forces of order 1 per Angstrom in its
   own units, while CG forces of hexane are ~600 kJ/mol/nm (RMS per component), so an unscaled
   model starts near zero force and Adam at lr 1e-3 needs very many steps to grow its weights
@@ -66,6 +69,7 @@ from ..config import with_defaults
 from ..geometry import box_side, jax_minimum_image, jax_space
 from ..units import NM_TO_ANGSTROM
 from . import compat
+from . import tensor_product as TP
 
 DEFAULTS: dict[str, Any] = {
     "model": "mace",
@@ -218,11 +222,16 @@ class EnergyModel:
     config: dict
     species: np.ndarray
     box: np.ndarray | None
+    #: how e3j's tensor products are traced (:mod:`.tensor_product`): "sliced" (static slices,
+    #: fast on CPU) or "e3j" (the library's gather / scatter-add; for comparisons)
+    tensor_products: str = "sliced"
 
     def __post_init__(self):
         import jax.numpy as jnp
 
         compat.apply()
+        if self.tensor_products not in TP.METHODS:
+            raise ValueError(f"tensor_products {self.tensor_products!r}: choose one of {TP.METHODS}")
         self.module = _mlip_module(self.config)
         self._z = jnp.asarray(np.asarray(self.species, dtype=np.int32) + 1)
         self._displ = _displacement(self.box)
@@ -252,18 +261,24 @@ class EnergyModel:
         import jax.numpy as jnp
 
         R = jnp.asarray(R, dtype=self.config["dtype"])
-        return jax.jit(lambda k, r, nb: self.module.init(k, self.graph(r, nb)))(key, R, neighbor)
+
+        def init(k, r, nb):
+            with TP.evaluation(self.tensor_products):
+                return self.module.init(k, self.graph(r, nb))
+        return jax.jit(init)(key, R, neighbor)
 
     def energy_fn_template(self, params) -> Callable:
         module = self.module
         scale = float(self.config.get("energy_scale") or 1.0)
         prior = self.prior_energy()
+        method = self.tensor_products
 
         def energy_fn(R, neighbor=None, box=None, nbr_idx=None, **unused):
             # nbr_idx: a precomputed edge index (2, E) of this frame (training batches carry
             # it); the list in ``neighbor`` is then not used, and XLA drops its update
             g = self.graph(R, neighbor, box, idx=nbr_idx)
-            out = module.apply(params, g)
+            with TP.evaluation(method):
+                out = module.apply(params, g)
             e = scale * out.nodes.features["energy"][: R.shape[0]].sum()
             return e if prior is None else e + prior(R)
 
@@ -306,11 +321,12 @@ class EnergyModel:
             fractional_coordinates=False)
 
 
-def build(config: dict, species, box=None) -> EnergyModel:
+def build(config: dict, species, box=None, tensor_products: str = "sliced") -> EnergyModel:
     """An :class:`EnergyModel` for a (completed or partial) model config.
 
     ``species`` (N,) int bead types; ``box`` None (free space) or an orthorhombic box (nm).
-    ``config['n_species']`` defaults to ``max(species) + 1``.
+    ``config['n_species']`` defaults to ``max(species) + 1``. ``tensor_products``: how the
+    equivariant tensor products are evaluated (:mod:`.tensor_product`; the same model either way).
     """
     species = np.asarray(species, dtype=np.int32)
     cfg = model_config(config)
@@ -318,7 +334,8 @@ def build(config: dict, species, box=None) -> EnergyModel:
         cfg["n_species"] = int(species.max()) + 1
     if species.max() >= cfg["n_species"]:
         raise ValueError("species id >= n_species")
-    return EnergyModel(config=cfg, species=species, box=box_side(box))
+    return EnergyModel(config=cfg, species=species, box=box_side(box),
+                       tensor_products=tensor_products)
 
 
 # ---------------------------------------------------------------- portable parameter files

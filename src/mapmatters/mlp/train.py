@@ -242,10 +242,13 @@ class Setup:
     the model. Same pairs, same loss: padding edges contribute nothing. False (or a table
     over :data:`PRECOMPUTE_MAX_BYTES`): the list is rebuilt in every step, with
     ``capacity_margin``, as before.
+
+    ``tensor_products``: how the model evaluates its tensor products (:mod:`.tensor_product`;
+    "e3j" only to compare with the library's own evaluation).
     """
 
     def __init__(self, data: dict, model_cfg: dict, cfg: dict, log: Callable = print,
-                 precompute_neighbors: bool = True):
+                 precompute_neighbors: bool = True, tensor_products: str = "sliced"):
         import jax
         import jax.numpy as jnp
 
@@ -278,7 +281,7 @@ class Setup:
             f_train = f_train - P.prior_forces(mcfg["prior"], train_R, data["box"])
         if mcfg["energy_scale"] is None:   # see mapmatters.mlp.model: output scale
             mcfg["energy_scale"] = round(float(np.sqrt(np.mean(f_train ** 2))) * 0.1, 6)
-        self.model = M.build(mcfg, data["species"], data["box"])
+        self.model = M.build(mcfg, data["species"], data["box"], tensor_products=tensor_products)
         self.precomputed = bool(precompute_neighbors) and \
             len(R) * 2 * 4 * max(16, stats.max_edges) <= PRECOMPUTE_MAX_BYTES
         self.capacity = NB.capacity_for(stats, 1.0 if self.precomputed else cfg["capacity_margin"])
