@@ -10,12 +10,11 @@ JAX side: ``mapmatters.mlp.model`` (InstaDeep's ``mlip`` MACE on jax-md neighbou
 cannot share a venv, so the script runs in parts, each a subprocess of the parent (which
 only loads the data, counts edges and prints the table):
 
-- ``--worker jax``, run twice with the project venv and XLA's default flags: once as the code
-  ran before this work, with glibc's default heap (XLA's large scratch blocks mapped and unmapped
-  on every call) and e3j's own tensor products (gather, multiply, scatter-add); once as the
-  workflow's MLP jobs run, with the heap kept for reuse (``mapmatters.mlp.runtime.keep_heap``; it
-  must be set before jax starts a thread, hence a fresh process each) and the tensor products
-  as static slices (``mapmatters.mlp.tensor_product``);
+- ``--worker jax``, run twice with the project venv and XLA's default flags: once with glibc's
+  default heap, where XLA's large scratch blocks are mapped and unmapped on every call (the code
+  before ``mlp_runtime.keep_heap``), once with the heap kept for reuse as the workflow's MLP jobs
+  run (``mapmatters.mlp.runtime.keep_heap``; it must be set before jax starts a thread, hence a
+  fresh process each);
 - ``--worker torch``, run with ``.venv-torch/bin/python`` (see
   ``benchmarks/requirements-torch.txt``). This half imports nothing from ``mapmatters``.
 
@@ -74,10 +73,8 @@ POLYNOMIAL_P = 5
 
 MD = {"temperature_K": 300.0, "friction_per_ps": 100.0, "dt_ps": 0.002}
 STEPS_PER_FRAME, FRAMES_PER_CHUNK = 50, 2                   # JAX MD: 100 steps per chunk
-#: the JAX variants: label -> (keep the heap (mapmatters.mlp.runtime.keep_heap), tensor products
-#: (mapmatters.mlp.tensor_product))
-JAX_VARIANTS = {"before: glibc heap, e3j products": (False, "e3j"),
-                "workflow: kept heap, sliced": (True, "sliced")}
+#: the JAX variants: label -> keep the heap (mapmatters.mlp.runtime.keep_heap)
+JAX_VARIANTS = {"glibc heap (before)": False, "kept heap (workflow)": True}
 KB_KJ_MOL_K = 0.0083144626                                   # k_B in kJ/mol/K
 TORCH_WARMUP_STEPS = 20
 EF_WARMUP_CALLS = 3
@@ -149,7 +146,7 @@ def jax_worker(spec: dict, data_path: Path) -> dict:
     d = dict(np.load(data_path))
     size = SIZES[spec["size"]]
     cfg = M.model_config(dict(size, avg_num_neighbors=spec["avg_neighbors"]))
-    m = M.build(cfg, d["species"], d["box"], tensor_products=spec["tensor_products"])
+    m = M.build(cfg, d["species"], d["box"])
     R = jnp.asarray(d["R"])
     nb = NB.allocate(m.neighbor_fn(), R[0], spec["capacity"])
     params = m.init(jax.random.PRNGKey(0), R[0], nb)
@@ -418,10 +415,10 @@ def main(argv=None) -> int:
                     "capacity": NB.capacity_for(stats), "ef_calls": args.ef_calls,
                     "md_steps": steps, "torch_threads": args.torch_threads}
             jx = {}
-            for k, (label, (keep, tp)) in enumerate(JAX_VARIANTS.items()):
+            for k, (label, keep) in enumerate(JAX_VARIANTS.items()):
                 jx[label] = _run_worker(
-                    "jax", sys.executable, dict(spec, keep_heap=keep, tensor_products=tp), work,
-                    f"{size}-jax-{k}", {}, env_drop=("XLA_FLAGS",))
+                    "jax", sys.executable, dict(spec, keep_heap=keep), work, f"{size}-jax-{k}",
+                    {}, env_drop=("XLA_FLAGS",))
             tr, tr_load = _run_worker("torch", args.torch_python, spec, work, f"{size}-torch", {})
             ref = tr["results"]["lean"]
             if ref["edges0"] != edges0:
@@ -473,9 +470,8 @@ def main(argv=None) -> int:
         f"torch: torch {tv['torch']} (torch.set_num_threads({args.torch_threads}): "
         f"{th['intra_op']} intra-op, {th['inter_op']} inter-op threads), mace-torch "
         f"{tv['mace-torch']}, e3nn {tv['e3nn']}, ase {tv['ase']}, matscipy {tv['matscipy']}",
-        "XLA flags: XLA's defaults; before: glibc's heap and e3j's tensor products; workflow: "
-        "heap kept for reuse (mapmatters.mlp.runtime.keep_heap) and tensor products as static "
-        "slices (mapmatters.mlp.tensor_product)",
+        "XLA flags: XLA's defaults; heap: glibc's defaults (before) or kept for reuse "
+        "(mapmatters.mlp.runtime.keep_heap, as the workflow runs)",
         f"MD: one chain from frame 0, Langevin {MD['temperature_K']:.0f} K, friction "
         f"{MD['friction_per_ps']:.0f}/ps, dt {MD['dt_ps'] * 1000:.0f} fs, {steps} timed steps (JAX: after "
         f"the compiling {STEPS_PER_FRAME * FRAMES_PER_CHUNK}-step chunk; ASE: after "

@@ -9,9 +9,9 @@ Paths (same model config, same initial parameters, same frames):
 - training, old: chemtrain ForceMatching with the neighbour list rebuilt inside every step
   (capacity = max edges x ``capacity_margin`` 1.2); new: edge indices precomputed once per
   frame (exact capacity), ``mapmatters.mlp.train.Setup(precompute_neighbors=True)``.
-- tensor products, in both training and MD: old: e3j's own evaluation (gather, multiply,
-  scatter-add); new: static slices (``mapmatters.mlp.tensor_product``, the workflow's). The
-  same parameters either way.
+- tensor products: old: e3j's own evaluation (gather, multiply, scatter-add); new: as the
+  workflow traces them (``mapmatters.mlp.tensor_product``: static slices in training, e3j's in
+  MD). The same parameters either way.
   Frames/s over a whole epoch after a compiling one (chemtrain's loop, validation included).
 - MD, old: ``--chains`` vmapped Langevin chains, list rebuilt every step; new: skin
   ``--skin`` nm, rebuilt only when some bead of some chain has moved skin/2, cut down to
@@ -32,6 +32,7 @@ the code before this work, legacy flags and glibc's heap).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -91,13 +92,14 @@ def _worker(a) -> dict:
 
     from profile_mlp import benchmark_case
 
+    from mapmatters.mlp import tensor_product as TP
     from mapmatters.mlp.train import Setup, _optimizer, _trainer_class
     from mapmatters.simulate import md as MD
 
     R, sub, r_cut, mcfg, cfg = benchmark_case(a)
     res = {"r_cut": r_cut, "beads": int(R.shape[1]), "xla": a.xla, "keep_heap": a.keep_heap}
     su = {}
-    for path, pre, tp in (("old", False, "e3j"), ("new", True, "sliced")):
+    for path, pre, tp in (("old", False, "e3j"), ("new", True, TP.TRAINING)):
         su[path] = s = Setup(sub, mcfg, cfg, log=lambda m: None, precompute_neighbors=pre,
                              tensor_products=tp)
         n_train = len(s.splits["training"]["R"])
@@ -118,9 +120,10 @@ def _worker(a) -> dict:
         res[f"train_loss_{path}"] = float(tr.train_losses[-1])
     mdcfg = {"n_frames": 2 + a.md_chunks * 2, "frames_per_chunk": 2,
              "steps_per_frame": a.md_steps // 2}
-    for path, skin in (("old", 0.0), ("new", a.skin)):
+    for path, skin, tp in (("old", 0.0, "e3j"), ("new", a.skin, TP.MD)):
         s = su[path]
-        system = MD.system_from_model(s.model, s.init_params, sub["masses"], skin=skin)
+        model = dataclasses.replace(s.model, tensor_products=tp)
+        system = MD.system_from_model(model, s.init_params, sub["masses"], skin=skin)
         with tempfile.TemporaryDirectory() as tmp:
             out = MD.run(system, R[:a.chains], Path(tmp) / "md.h5", mdcfg, seeds=range(a.chains),
                          log=lambda m: None)

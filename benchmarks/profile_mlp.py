@@ -19,12 +19,15 @@ compiling call (``block_until_ready``), on the same batch:
 
 XLA flags and threads follow ``mapmatters.mlp.runtime.configure`` (threads 1 by default, as
 the workflow runs MLP jobs), and so does the heap (kept for reuse, ``mlp_runtime.keep_heap``;
-``--no-keep-heap``: glibc's defaults), and so do the tensor products (static slices;
-``--tensor-products e3j``: e3j's own evaluation). Prints a table; nothing is written.
+``--no-keep-heap``: glibc's defaults). ``--tensor-products e3j sliced e3j sliced`` times the
+model's rows (not the list and graph rows) with e3j's own tensor products and with static slices
+(``mapmatters.mlp.tensor_product``), alternating in one process; by default only with slices.
+Prints a table; nothing is written.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -83,9 +86,10 @@ def main(argv=None):
     ap.add_argument("--epoch-frames", type=int, default=40)
     ap.add_argument("--keep-heap", action=argparse.BooleanOptionalAction, default=True,
                     help="keep freed memory for reuse, as the workflow's MLP jobs do")
-    ap.add_argument("--tensor-products", choices=["sliced", "e3j"], default="sliced",
-                    help="static slices (the workflow's) or e3j's gather / scatter-add "
-                         "(mapmatters.mlp.tensor_product)")
+    ap.add_argument("--tensor-products", nargs="+", choices=["sliced", "e3j"], default=["sliced"],
+                    help="static slices (the workflow's in training) and/or e3j's gather / "
+                         "scatter-add (its MD's), timed one after the other in this process, "
+                         "in the order given (mapmatters.mlp.tensor_product)")
     a = ap.parse_args(argv)
 
     from mapmatters.mlp import runtime
@@ -94,12 +98,13 @@ def main(argv=None):
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from jax_md import simulate
 
     from mapmatters.mlp.train import Setup, _optimizer, _trainer_class
     from mapmatters.simulate import md as MD
 
     R, data, r_cut, mcfg, cfg = benchmark_case(a)
-    su = Setup(data, mcfg, cfg, log=lambda m: None, tensor_products=a.tensor_products)
+    su = Setup(data, mcfg, cfg, log=lambda m: None)
     model, params, nbrs0 = su.model, su.init_params, su.nbrs
     Rb = jnp.asarray(R[:a.batch])
     Fb = jnp.asarray(data["F"][:a.batch])
@@ -121,79 +126,89 @@ def main(argv=None):
         return g.edge_vectors()
     rows.append(("train", "graph (edge vectors)",
                  timeit(jax.jit(jax.vmap(graph_vecs)), Rb, nb_b, reps=a.reps)))
-    efn = model.energy_fn_template(params)
-    e_b = jax.jit(jax.vmap(lambda r, nb: efn(r, neighbor=nb)))
-    rows.append(("train", "energy (fixed list)", timeit(e_b, Rb, nb_b, reps=a.reps)))
-    f_b = jax.jit(jax.vmap(lambda r, nb: jax.grad(lambda x: efn(x, neighbor=nb))(r)))
-    rows.append(("train", "energy+forces (fixed list)", timeit(f_b, Rb, nb_b, reps=a.reps)))
+    overheads = []
 
-    def loss(p, R_, F_, nb=None):
-        e = model.energy_fn_template(p)
+    def per_method(model, tag):
+        """The model's rows: forward, forces, loss gradient, chemtrain's epoch and MD."""
+        efn = model.energy_fn_template(params)
+        e_b = jax.jit(jax.vmap(lambda r, nb: efn(r, neighbor=nb)))
+        rows.append(("train", "energy (fixed list)" + tag, timeit(e_b, Rb, nb_b, reps=a.reps)))
+        f_b = jax.jit(jax.vmap(lambda r, nb: jax.grad(lambda x: efn(x, neighbor=nb))(r)))
+        rows.append(("train", "energy+forces (fixed list)" + tag, timeit(f_b, Rb, nb_b, reps=a.reps)))
 
-        def one(r, f, nbi):
-            nbi = nbrs0.update(r) if nbi is None else nbi
-            return jnp.mean((-jax.grad(lambda x: e(x, neighbor=nbi))(r) - f) ** 2)
-        return jnp.mean(jax.vmap(one)(R_, F_, nb))
+        def loss(p, R_, F_, nb=None):
+            e = model.energy_fn_template(p)
 
-    lg_rebuild = jax.jit(jax.value_and_grad(lambda p, R_, F_: loss(p, R_, F_)))
-    lg_fixed = jax.jit(jax.value_and_grad(lambda p, R_, F_, nb: loss(p, R_, F_, nb)))
-    t_lg = timeit(lg_rebuild, params, Rb, Fb, reps=a.reps)
-    rows.append(("train", "loss+grad, list rebuilt inside", t_lg))
-    rows.append(("train", "loss+grad, precomputed list",
-                 timeit(lg_fixed, params, Rb, Fb, nb_b, reps=a.reps)))
+            def one(r, f, nbi):
+                nbi = nbrs0.update(r) if nbi is None else nbi
+                return jnp.mean((-jax.grad(lambda x: e(x, neighbor=nbi))(r) - f) ** 2)
+            return jnp.mean(jax.vmap(one)(R_, F_, nb))
 
-    # chemtrain's epoch loop: wall time per batch (second epoch, compiled)
-    n_train = len(su.splits["training"]["R"])
-    spe = n_train // a.batch
-    opt, _ = _optimizer(cfg, spe)
-    Trainer = _trainer_class()
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        tr = Trainer(params, opt, model.energy_fn_template, nbrs0, batch_per_device=a.batch,
-                     batch_cache=1, log_file=None, checkpoint_path=tmp, full_checkpoint=False)
-        tr.set_arrays(su.splits, a.batch, 1)
-        import contextlib
-        import io
-        with contextlib.redirect_stdout(io.StringIO()):
-            tr.train(1)
-            t0 = time.perf_counter()
-            tr.train(1)
-            t_ct = (time.perf_counter() - t0) / spe
-    rows.append(("train", f"chemtrain epoch, per batch ({spe} batches)", t_ct))
+        lg_rebuild = jax.jit(jax.value_and_grad(lambda p, R_, F_: loss(p, R_, F_)))
+        lg_fixed = jax.jit(jax.value_and_grad(lambda p, R_, F_, nb: loss(p, R_, F_, nb)))
+        t_lg = timeit(lg_rebuild, params, Rb, Fb, reps=a.reps)
+        rows.append(("train", "loss+grad, list rebuilt inside" + tag, t_lg))
+        rows.append(("train", "loss+grad, precomputed list" + tag,
+                     timeit(lg_fixed, params, Rb, Fb, nb_b, reps=a.reps)))
 
-    # MD: chains vmapped, as simulate.md
-    from jax_md import simulate
-    system = MD.system_from_model(model, params, data["masses"])
-    C = a.chains
-    R0 = jnp.asarray(R[:C])
-    nbc = MD._alloc_batched(system, R0, cap)
-    mass = jnp.asarray(system.masses, jnp.float32)[:, None]
-    init, apply = simulate.nvt_langevin(system.energy_fn, MD._shift(system.box), 0.002,
-                                        2.494, gamma=100.0)
-    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(C))
-    st = jax.vmap(lambda k, r, nb: init(k, r, mass=mass, neighbor=nb))(keys, R0, nbc)
+        # chemtrain's epoch loop: wall time per batch (second epoch, compiled)
+        n_train = len(su.splits["training"]["R"])
+        spe = n_train // a.batch
+        opt, _ = _optimizer(cfg, spe)
+        Trainer = _trainer_class()
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            tr = Trainer(params, opt, model.energy_fn_template, nbrs0, batch_per_device=a.batch,
+                         batch_cache=1, log_file=None, checkpoint_path=tmp, full_checkpoint=False)
+            tr.set_arrays(su.splits, a.batch, 1)
+            import contextlib
+            import io
+            with contextlib.redirect_stdout(io.StringIO()):
+                tr.train(1)
+                t0 = time.perf_counter()
+                tr.train(1)
+                t_ct = (time.perf_counter() - t0) / spe
+        rows.append(("train", f"chemtrain epoch, per batch ({spe} batches){tag}", t_ct))
 
-    def step(s, nb):
-        nb = nb.update(s.position)
-        return apply(s, neighbor=nb), nb
-    md_full = jax.jit(jax.vmap(step))
-    md_fixed = jax.jit(jax.vmap(lambda s, nb: apply(s, neighbor=nb)))
-    md_nbr = jax.jit(jax.vmap(lambda s, nb: nb.update(s.position)))
-    rows.append(("md", f"step, list rebuilt ({C} chains)", timeit(md_full, st, nbc, reps=a.reps)))
-    rows.append(("md", "step, fixed list", timeit(md_fixed, st, nbc, reps=a.reps)))
-    rows.append(("md", "list rebuild alone", timeit(md_nbr, st, nbc, reps=a.reps)))
+        # MD: chains vmapped, as simulate.md
+        system = MD.system_from_model(model, params, data["masses"])
+        C = a.chains
+        R0 = jnp.asarray(R[:C])
+        nbc = MD._alloc_batched(system, R0, cap)
+        mass = jnp.asarray(system.masses, jnp.float32)[:, None]
+        init, apply = simulate.nvt_langevin(system.energy_fn, MD._shift(system.box), 0.002,
+                                            2.494, gamma=100.0)
+        keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(C))
+        st = jax.vmap(lambda k, r, nb: init(k, r, mass=mass, neighbor=nb))(keys, R0, nbc)
+
+        def step(s, nb):
+            nb = nb.update(s.position)
+            return apply(s, neighbor=nb), nb
+        md_full = jax.jit(jax.vmap(step))
+        md_fixed = jax.jit(jax.vmap(lambda s, nb: apply(s, neighbor=nb)))
+        md_nbr = jax.jit(jax.vmap(lambda s, nb: nb.update(s.position)))
+        rows.append(("md", f"step, list rebuilt ({C} chains){tag}", timeit(md_full, st, nbc, reps=a.reps)))
+        rows.append(("md", "step, fixed list" + tag, timeit(md_fixed, st, nbc, reps=a.reps)))
+        rows.append(("md", "list rebuild alone" + tag, timeit(md_nbr, st, nbc, reps=a.reps)))
+
+        overheads.append((tag, t_ct, t_lg))
+
+    for method in a.tensor_products:
+        tag = f" [{method}]" if len(set(a.tensor_products)) > 1 else ""
+        per_method(dataclasses.replace(model, tensor_products=method), tag)
 
     edges = int(np.sum(np.asarray(nb_b.idx[:, 0]) < n)) / a.batch
     print(f"# {a.size} MACE, {n} beads, r_cut {r_cut} nm (n_avg {a.n_avg}), capacity {cap} "
           f"slots, {edges:.0f} real edges/frame ({100 * (1 - edges / cap):.0f}% padding), "
           f"batch {a.batch}, threads {a.threads}, heap {'kept' if a.keep_heap else 'glibc'}, "
-          f"tensor products {a.tensor_products}, "
+          f"tensor products {' '.join(a.tensor_products)}, "
           f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
     print(f"# load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for part, name, t in rows:
         print(f"{part:6s} {name:45s} {1000 * t:9.2f} ms")
-    print(f"# chemtrain host+optimizer overhead per batch: {1000 * (t_ct - t_lg):.2f} ms "
-          f"({100 * (t_ct - t_lg) / t_ct:.0f}% of the batch)")
+    for tag, t_ct, t_lg in overheads:
+        print(f"# chemtrain host+optimizer overhead per batch{tag}: {1000 * (t_ct - t_lg):.2f} ms "
+              f"({100 * (t_ct - t_lg) / t_ct:.0f}% of the batch)")
 
 
 if __name__ == "__main__":

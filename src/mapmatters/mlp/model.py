@@ -21,9 +21,9 @@ and why:
 - *Species.* CG bead types 0..S-1 become pseudo atomic numbers 1..S (mlip validates them as
   elements and maps atomic number 0, our padding node, to its placeholder).
 - *No atomic energies*: force matching only sees energy differences.
-- *Tensor products on the CPU.* The model is traced with e3j's products written as static
-  slices instead of gathers and scatter-adds (:mod:`.tensor_product`): the same model and
-  parameters, faster derivatives on a CPU.
+- *Tensor products on the CPU.* For training, the model is traced with e3j's products written
+  as static slices instead of gathers and scatter-adds (:mod:`.tensor_product`): the same model
+  and parameters, a faster second derivative on a CPU.
 - *Output scale.* mlip's freshly initialised MACE gives forces of order 1 per Angstrom in its
   own units, while CG forces of hexane are ~600 kJ/mol/nm (RMS per component), so an unscaled
   model starts near zero force and Adam at lr 1e-3 needs very many steps to grow its weights
@@ -222,9 +222,9 @@ class EnergyModel:
     config: dict
     species: np.ndarray
     box: np.ndarray | None
-    #: how e3j's tensor products are traced (:mod:`.tensor_product`): "sliced" (static slices,
-    #: fast on CPU) or "e3j" (the library's gather / scatter-add; for comparisons)
-    tensor_products: str = "sliced"
+    #: how e3j's tensor products are traced (:mod:`.tensor_product`): "e3j" (the library's
+    #: gather / scatter-add; MD) or "sliced" (static slices; training, via train.Setup)
+    tensor_products: str = "e3j"
 
     def __post_init__(self):
         import jax.numpy as jnp
@@ -321,12 +321,13 @@ class EnergyModel:
             fractional_coordinates=False)
 
 
-def build(config: dict, species, box=None, tensor_products: str = "sliced") -> EnergyModel:
+def build(config: dict, species, box=None, tensor_products: str = "e3j") -> EnergyModel:
     """An :class:`EnergyModel` for a (completed or partial) model config.
 
     ``species`` (N,) int bead types; ``box`` None (free space) or an orthorhombic box (nm).
     ``config['n_species']`` defaults to ``max(species) + 1``. ``tensor_products``: how the
-    equivariant tensor products are evaluated (:mod:`.tensor_product`; the same model either way).
+    equivariant tensor products are evaluated (:mod:`.tensor_product`; the same model either way:
+    e3j's for MD, "sliced" for training).
     """
     species = np.asarray(species, dtype=np.int32)
     cfg = model_config(config)

@@ -21,12 +21,13 @@ def model_system(params_pkl: str, dataset: str, skin: float = 0.0):
     """A trained model as a :class:`mapmatters.simulate.md.System` (species, masses and box from
     the mapped reference ``dataset`` it was trained on), and its model config."""
     from ..simulate import md as MD
+    from . import tensor_product as TP
     from .model import build, load_params
     from .train import load_frames
 
     params, mcfg, _ = load_params(params_pkl)
     data = load_frames(dataset, max_frames=1)
-    model = build(mcfg, data["species"], data["box"])
+    model = build(mcfg, data["species"], data["box"], tensor_products=TP.MD)
     return MD.system_from_model(model, params, data["masses"], skin=skin), mcfg
 
 

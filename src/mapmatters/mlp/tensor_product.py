@@ -25,17 +25,19 @@ against 19 s with e3j's evaluation, once per job; a product of 215 coefficients 
 its second derivative against 0.3 s. Products with more than :data:`MAX_TERMS` coefficients
 therefore keep e3j's evaluation.
 
-Measured on one core of an idle 2-core AMD EPYC (hexane three-site, 300 beads, N_avg 20, batch
-of 4 frames; ``benchmarks/profile_mlp.py --tensor-products e3j sliced``; README, Speed): the
-default-size model's energy + forces about 1.2x and its force-matching loss gradient 1.2-1.4x
-faster; the paper-size model's loss gradient about 2x (4.7-5.6 s -> 2.4-2.8 s), its energy +
-forces unchanged.
+Where it pays (idle 2-core AMD EPYC, hexane three-site, 300 beads, N_avg 20, batch of 4 frames;
+``benchmarks/profile_mlp.py --tensor-products e3j sliced``; README, Speed): in training, where
+force matching takes a second derivative. One chemtrain batch of the paper-size MACE took 1.75 s
+against 3.92 s with e3j's evaluation, of the default size 107-110 ms against 118-135 ms. In MD,
+a first derivative, it does not pay: one MD step of the default size took 33-34 ms against
+28-39 ms, of the paper size 599 against 587 ms. So training traces with :data:`TRAINING`
+("sliced", :class:`mapmatters.mlp.train.Setup`) and MD with :data:`MD` ("e3j", the default of
+:func:`mapmatters.mlp.model.build`).
 
-:func:`evaluation` selects the method while a model is traced; :class:`mapmatters.mlp.model.
-EnergyModel` traces with ``"sliced"`` unless built with ``tensor_products="e3j"`` (e3j's own
-evaluation, for comparisons). It only replaces e3j's plain-JAX path (``UNFUSED``): where e3j is
-configured for its CUDA or TPU kernels, those run as before. Coefficients that are not known at
-trace time, and array layouts other than e3j's three, fall back to e3j's evaluation.
+:func:`evaluation` selects the method while a model is traced. It only replaces e3j's plain-JAX
+path (``UNFUSED``): where e3j is configured for its CUDA or TPU kernels, those run as before.
+Coefficients that are not known at trace time, and array layouts other than e3j's three, fall
+back to e3j's evaluation.
 """
 from __future__ import annotations
 
@@ -44,6 +46,8 @@ import threading
 
 #: the evaluation methods :func:`evaluation` accepts
 METHODS = ("sliced", "e3j")
+#: the method of training (force matching differentiates the model twice) and of MD (once)
+TRAINING, MD = "sliced", "e3j"
 
 #: products with more non-zero coefficients than this keep e3j's evaluation (compile time)
 MAX_TERMS = 128

@@ -244,17 +244,18 @@ class Setup:
     ``capacity_margin``, as before.
 
     ``tensor_products``: how the model evaluates its tensor products (:mod:`.tensor_product`;
-    "e3j" only to compare with the library's own evaluation).
+    static slices for training, "e3j" only to compare with the library's own evaluation).
     """
 
     def __init__(self, data: dict, model_cfg: dict, cfg: dict, log: Callable = print,
-                 precompute_neighbors: bool = True, tensor_products: str = "sliced"):
+                 precompute_neighbors: bool = True, tensor_products: str | None = None):
         import jax
         import jax.numpy as jnp
 
         from . import model as M
         from . import neighbors as NB
         from . import prior as P
+        from . import tensor_product as TP
 
         self.cfg = cfg
         self.data = data
@@ -281,7 +282,8 @@ class Setup:
             f_train = f_train - P.prior_forces(mcfg["prior"], train_R, data["box"])
         if mcfg["energy_scale"] is None:   # see mapmatters.mlp.model: output scale
             mcfg["energy_scale"] = round(float(np.sqrt(np.mean(f_train ** 2))) * 0.1, 6)
-        self.model = M.build(mcfg, data["species"], data["box"], tensor_products=tensor_products)
+        self.model = M.build(mcfg, data["species"], data["box"],
+                             tensor_products=tensor_products or TP.TRAINING)
         self.precomputed = bool(precompute_neighbors) and \
             len(R) * 2 * 4 * max(16, stats.max_edges) <= PRECOMPUTE_MAX_BYTES
         self.capacity = NB.capacity_for(stats, 1.0 if self.precomputed else cfg["capacity_margin"])
