@@ -224,7 +224,7 @@ class EnergyModel:
     box: np.ndarray | None
     #: how e3j's tensor products are traced (:mod:`.tensor_product`): "e3j" (the library's
     #: gather / scatter-add; MD) or "sliced" (static slices; training, via train.Setup)
-    tensor_products: str = "e3j"
+    tensor_products: str = TP.MD
 
     def __post_init__(self):
         import jax.numpy as jnp
@@ -321,7 +321,7 @@ class EnergyModel:
             fractional_coordinates=False)
 
 
-def build(config: dict, species, box=None, tensor_products: str = "e3j") -> EnergyModel:
+def build(config: dict, species, box=None, tensor_products: str = TP.MD) -> EnergyModel:
     """An :class:`EnergyModel` for a (completed or partial) model config.
 
     ``species`` (N,) int bead types; ``box`` None (free space) or an orthorhombic box (nm).

@@ -55,13 +55,6 @@ MAX_TERMS = 128
 _LOCK = threading.RLock()
 
 
-def _irreps_axis(layout) -> int:
-    """The axis of the irreps coordinates: -2 with trailing channels, else the last."""
-    from e3j.utils.options import Layout
-
-    return -2 if Layout.parse(layout) == Layout.TRAILING_CHANNELS else -1
-
-
 def _concrete(coef) -> tuple | None:
     """(indices (nnz, 3), values (nnz,)) of a BCOO coefficient array as numpy, or None when
     they are traced values (not known at trace time)."""
@@ -87,11 +80,12 @@ def sliced_eval(tp, x, y, coef):
     if known is None or len(known[1]) > MAX_TERMS or \
             layout not in (Layout.TRAILING_CHANNELS, Layout.LEADING_CHANNELS, Layout.E3NN):
         return library_eval()(tp, x, y, coef)
-    if layout == Layout.TRAILING_CHANNELS:
+    if layout == Layout.TRAILING_CHANNELS:    # irreps on the axis before the channels
         x, y = tp._broadcast_operands_trailing(x, y)
+        axis = -2
     else:
         x, y = tp._broadcast_operands_leading(x, y)
-    axis = _irreps_axis(layout)
+        axis = -1
     indices, values = known
 
     def coordinate(a, n):

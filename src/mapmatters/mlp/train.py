@@ -46,6 +46,7 @@ from ..config import with_defaults
 from ..geometry import box_lengths
 from ..units import KJ_MOL_NM_TO_MEV_A
 from . import compat
+from . import tensor_product as TP
 
 TRAIN_DEFAULTS: dict[str, Any] = {
     "epochs": 50,
@@ -248,14 +249,13 @@ class Setup:
     """
 
     def __init__(self, data: dict, model_cfg: dict, cfg: dict, log: Callable = print,
-                 precompute_neighbors: bool = True, tensor_products: str | None = None):
+                 precompute_neighbors: bool = True, tensor_products: str = TP.TRAINING):
         import jax
         import jax.numpy as jnp
 
         from . import model as M
         from . import neighbors as NB
         from . import prior as P
-        from . import tensor_product as TP
 
         self.cfg = cfg
         self.data = data
@@ -283,7 +283,7 @@ class Setup:
         if mcfg["energy_scale"] is None:   # see mapmatters.mlp.model: output scale
             mcfg["energy_scale"] = round(float(np.sqrt(np.mean(f_train ** 2))) * 0.1, 6)
         self.model = M.build(mcfg, data["species"], data["box"],
-                             tensor_products=tensor_products or TP.TRAINING)
+                             tensor_products=tensor_products)
         self.precomputed = bool(precompute_neighbors) and \
             len(R) * 2 * 4 * max(16, stats.max_edges) <= PRECOMPUTE_MAX_BYTES
         self.capacity = NB.capacity_for(stats, 1.0 if self.precomputed else cfg["capacity_margin"])
