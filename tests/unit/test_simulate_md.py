@@ -126,6 +126,10 @@ def test_loop_config_derives_counts_and_refuses_bad_multiples():
     assert set(s) == set(MD_DEFAULTS) and frame_every_ps(s) == 0.5
     assert loop_config({k: v for k, v in md.items() if k != "frames_per_chunk"})["frames_per_chunk"] == 20
     assert s["skin"] == 0.0 and loop_config({**md, "skin": 0.1})["skin"] == 0.1
+    assert s["capacity_margin"] == MD_DEFAULTS["capacity_margin"]
+    assert loop_config({**md, "capacity_margin": 1.1})["capacity_margin"] == 1.1
+    with pytest.raises(ValueError, match="capacity_margin"):
+        loop_config({**md, "capacity_margin": 0.9})
     with pytest.raises(ValueError, match="multiple of dt_ps"):
         loop_config({**md, "frame_every_ps": 0.501})
     with pytest.raises(ValueError, match="divide length_ps"):
