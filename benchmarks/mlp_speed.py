@@ -15,7 +15,9 @@ Paths (same model config, same initial parameters, same frames):
   Frames/s over a whole epoch after a compiling one (chemtrain's loop, validation included).
 - MD, old: ``--chains`` vmapped Langevin chains, list rebuilt every step; new: skin
   ``--skin`` nm, rebuilt only when some bead of some chain has moved skin/2, cut down to
-  r_cut for the model. Steps/s from ``mapmatters.simulate.md.run`` (compiled chunks only).
+  r_cut for the model; neighbour slots per pair: old 1.5 (the engine's default), new
+  ``--capacity-margin`` (hexane's ``md.capacity_margin``, 1.1). Steps/s from
+  ``mapmatters.simulate.md.run`` (compiled chunks only).
 
 Each XLA flag set (``--flags``; ``legacy`` = the old config default
 ``--xla_cpu_use_fusion_emitters=false --xla_cpu_use_thunk_runtime=false``; ``fusion-off`` =
@@ -120,13 +122,14 @@ def _worker(a) -> dict:
         res[f"train_loss_{path}"] = float(tr.train_losses[-1])
     mdcfg = {"n_frames": 2 + a.md_chunks * 2, "frames_per_chunk": 2,
              "steps_per_frame": a.md_steps // 2}
-    for path, skin, tp in (("old", 0.0, "e3j"), ("new", a.skin, TP.MD)):
+    for path, skin, tp, margin in (("old", 0.0, "e3j", MD.MD_DEFAULTS["capacity_margin"]),
+                                   ("new", a.skin, TP.MD, a.capacity_margin)):
         s = su[path]
         model = dataclasses.replace(s.model, tensor_products=tp)
         system = MD.system_from_model(model, s.init_params, sub["masses"], skin=skin)
         with tempfile.TemporaryDirectory() as tmp:
-            out = MD.run(system, R[:a.chains], Path(tmp) / "md.h5", mdcfg, seeds=range(a.chains),
-                         log=lambda m: None)
+            out = MD.run(system, R[:a.chains], Path(tmp) / "md.h5", {**mdcfg, "capacity_margin": margin},
+                         seeds=range(a.chains), log=lambda m: None)
         res[f"md_{path}"] = out["speed"]["steps_per_s"]
         res[f"md_blown_up_{path}"] = out["blowup"]["n_blown_up"]
     res["load"] = os.getloadavg()[0]
@@ -143,6 +146,8 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=1, help="timed epochs")
     ap.add_argument("--chains", type=int, default=3)
     ap.add_argument("--skin", type=float, default=0.1, help="nm, new MD path")
+    ap.add_argument("--capacity-margin", type=float, default=1.1,
+                    help="neighbour slots per pair, new MD path (hexane's md.capacity_margin; old: 1.5)")
     ap.add_argument("--md-steps", type=int, default=100, help="steps per timed chunk")
     ap.add_argument("--md-chunks", type=int, default=2, help="timed chunks")
     ap.add_argument("--flags", nargs="+", default=["legacy", "default"],
@@ -184,7 +189,7 @@ def main(argv=None):
         print(f"# flags {fl}, heap {heap}: done; {load_note(1.0 if a.pin else 0.0, r['load'])}", flush=True)
     r0 = rows[0]
     print(f"# {a.size} MACE, {r0['beads']} beads, r_cut {r0['r_cut']} nm, batch {a.batch}, "
-          f"{a.chains} MD chains, skin {a.skin} nm, threads 1")
+          f"{a.chains} MD chains, skin {a.skin} nm, slots per pair {a.capacity_margin}, threads 1")
     pin = "pinned to one CPU" if a.pin else "unpinned (XLA's pool may use every core)"
     print(f"# worker {pin}")
     print(f"{'XLA flags':24s} {'heap':5s} {'train old':>10s} {'train new':>10s} {'ratio':>6s} "

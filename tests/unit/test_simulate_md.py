@@ -220,6 +220,35 @@ def test_skin_list_gives_the_same_trajectory(tmp_path):
     np.testing.assert_allclose(out[0.1]["kT"], out[0.0]["kT"], rtol=1e-4)
 
 
+def test_slot_margin_changes_the_work_not_the_trajectory(tmp_path):
+    """``capacity_margin`` sizes the neighbour lists (padding slots the model works on), not the
+    physics: 1.5 and 1.0 give the same trajectory, and the tight list that overflows as the
+    beads move is re-allocated with its chunk redone."""
+    from mapmatters.mlp import compat
+
+    ok, why = compat.stack_available()
+    if not ok:
+        pytest.skip(why)
+    from mapmatters.simulate import md
+
+    out, runs = {}, {}
+    for margin in (1.5, 1.0):
+        system, *_, d = _mace_system(0.1)
+        cfg = {"n_frames": 4, "frames_per_chunk": 2, "steps_per_frame": 10, "capacity_margin": margin}
+        runs[margin] = md.run(system, d["R"][:2], tmp_path / f"m{margin}.h5", cfg, seeds=[0, 1],
+                              log=lambda m: None)
+        with h5py.File(tmp_path / f"m{margin}.h5") as f:
+            out[margin] = {k: f[k][()] for k in ("positions", "epot", "kT")}
+    assert runs[1.0]["capacity"] < runs[1.5]["capacity"]
+    assert runs[1.5]["reallocations"] == 0 and runs[1.0]["reallocations"] >= 1
+    side = np.asarray(d["box"], np.float32)
+    dpos = out[1.0]["positions"] - out[1.5]["positions"]
+    dpos -= side * np.round(dpos / side)
+    assert np.max(np.abs(dpos)) < 1e-5
+    np.testing.assert_allclose(out[1.0]["epot"], out[1.5]["epot"], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(out[1.0]["kT"], out[1.5]["kT"], rtol=1e-5)
+
+
 def test_model_ignores_pairs_beyond_cutoff():
     """Energies and forces from a list built with a skin (pairs out to r_cut + skin) equal
     those from the list without skin: the graph masks pairs by the true cut-off."""
