@@ -22,7 +22,9 @@ Measured for each implementation and size: energy+forces wall time per call from
 (median over ``--ef-calls`` calls, robust to other processes' bursts; neighbour list or
 graph built inside the call, cycling over the first ``--frames`` frames),
 and MD speed of a single chain (Langevin 300 K, friction 100/ps, dt 2 fs) over
-``--md-steps`` timed steps after a warm-up (JAX: after the compiling chunk). Weights are
+``--md-steps`` timed steps after a warm-up (JAX: after the compiling chunk; the neighbour list
+as the workflow's hexane runs have it: ``md.skin`` and ``md.capacity_margin`` of
+``config/config.yaml``). Weights are
 random (untrained): speed does not depend on them. The table is printed and written to
 ``benchmarks/results/mace_torch_<hostname>.txt``.
 
@@ -171,12 +173,14 @@ def jax_worker(spec: dict, data_path: Path) -> dict:
     steps = spec["md_steps"]
     n_frames = FRAMES_PER_CHUNK * (1 + steps // (STEPS_PER_FRAME * FRAMES_PER_CHUNK))
     every_ps = STEPS_PER_FRAME * MD["dt_ps"]
-    sysm = md.system_from_model(m, params, d["masses"])
+    from mlp_speed import workflow_md_list
+    nlist = workflow_md_list()       # the workflow's MD list: skin and slots per pair
+    sysm = md.system_from_model(m, params, d["masses"], skin=nlist["skin"])
     with tempfile.TemporaryDirectory(prefix="mace_bench_md_") as tmp:
         out = Path(tmp) / "md.h5"
         res = md.run(sysm, d["R"][:1], out,
-                     md.loop_config({**MD, "frame_every_ps": every_ps, "length_ps": n_frames * every_ps,
-                                     "frames_per_chunk": FRAMES_PER_CHUNK}),
+                     md.loop_config({**MD, **nlist, "frame_every_ps": every_ps,
+                                     "length_ps": n_frames * every_ps, "frames_per_chunk": FRAMES_PER_CHUNK}),
                      resume=False, log=lambda s: print(s, flush=True))
         import h5py
         with h5py.File(out, "r") as f:
@@ -188,7 +192,7 @@ def jax_worker(spec: dict, data_path: Path) -> dict:
         "steps_per_s": speed["steps_per_s"], "timed_steps": speed["timed_steps"],
         "md_T": res["mean_kT"] / KB_KJ_MOL_K, "md_edges": md_edges,
         "slots_ef": spec["capacity"], "slots_md": res["capacity"],
-        "reallocations": res["reallocations"],
+        "reallocations": res["reallocations"], "md_list": nlist,
         "n_params": int(sum(x.size for x in jax.tree.leaves(params))),
         "backend": jax.default_backend(), "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "versions": _versions(["jax", "jaxlib", "mlip", "jax-md", "e3nn-jax", "flax"]),
@@ -495,6 +499,9 @@ def main(argv=None) -> int:
               "than mace-torch). MACECalculator also computes the stress on every call.",
               "bg cores: CPU cores used by other processes while that row's half ran.",
               "JAX MD also evaluates the energy once per 50-step frame (md.run's record).",
+              f"JAX MD list: the workflow's hexane settings, skin {info['jax']['md_list']['skin']} nm "
+              f"(rebuilt when a bead has moved half of it), {info['jax']['md_list']['capacity_margin']} "
+              "slots per pair (MD slots above include the skin's pairs).",
               ] + notes
     report = "\n".join(lines)
     print(report)

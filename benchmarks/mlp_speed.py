@@ -16,7 +16,8 @@ Paths (same model config, same initial parameters, same frames):
 - MD, old: ``--chains`` vmapped Langevin chains, list rebuilt every step; new: skin
   ``--skin`` nm, rebuilt only when some bead of some chain has moved skin/2, cut down to
   r_cut for the model; neighbour slots per pair: old 1.5 (the engine's default), new
-  ``--capacity-margin`` (hexane's ``md.capacity_margin``, 1.1). Steps/s from
+  ``--capacity-margin``. The new path's skin and slots default to the workflow's (hexane's
+  ``md.skin`` and ``md.capacity_margin`` in ``config/config.yaml``). Steps/s from
   ``mapmatters.simulate.md.run`` (compiled chunks only).
 
 Each XLA flag set (``--flags``; ``legacy`` = the old config default
@@ -74,6 +75,19 @@ def load_note(own: float = 0.0, load: float | None = None) -> str:
     warn = " WARNING: load above 0.5 per core, timings are shared with other work" \
         if per > 0.5 else ""
     return f"load average {la:.2f}{mine} ({per:.2f} other per core){warn}"
+
+
+def workflow_md_list(system: str = "hexane") -> dict:
+    """The neighbour-list settings of the workflow's MLP runs of ``system`` (``skin`` nm and
+    ``capacity_margin`` slots per pair), read from ``config/config.yaml`` through the engine's
+    ``loop_config`` (its defaults where the config sets none)."""
+    import yaml
+
+    from mapmatters.simulate.md import loop_config
+
+    md = yaml.safe_load((ROOT / "config/config.yaml").read_text())["mlp"][system]["md"]
+    cfg = loop_config(md)
+    return {"skin": cfg["skin"], "capacity_margin": cfg["capacity_margin"]}
 
 
 def _cli(key: str, value) -> tuple[str, ...]:
@@ -145,9 +159,11 @@ def main(argv=None):
     ap.add_argument("--epoch-frames", type=int, default=40)
     ap.add_argument("--epochs", type=int, default=1, help="timed epochs")
     ap.add_argument("--chains", type=int, default=3)
-    ap.add_argument("--skin", type=float, default=0.1, help="nm, new MD path")
-    ap.add_argument("--capacity-margin", type=float, default=1.1,
-                    help="neighbour slots per pair, new MD path (hexane's md.capacity_margin; old: 1.5)")
+    ap.add_argument("--skin", type=float, default=None,
+                    help="nm, new MD path (default: the workflow's hexane md.skin)")
+    ap.add_argument("--capacity-margin", type=float, default=None,
+                    help="neighbour slots per pair, new MD path (default: the workflow's hexane "
+                         "md.capacity_margin; the old path has the engine's default)")
     ap.add_argument("--md-steps", type=int, default=100, help="steps per timed chunk")
     ap.add_argument("--md-chunks", type=int, default=2, help="timed chunks")
     ap.add_argument("--flags", nargs="+", default=["legacy", "default"],
@@ -163,6 +179,9 @@ def main(argv=None):
     ap.add_argument("--keep-heap", action=argparse.BooleanOptionalAction, default=True,
                     help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    wf = workflow_md_list()
+    a.skin = wf["skin"] if a.skin is None else a.skin
+    a.capacity_margin = wf["capacity_margin"] if a.capacity_margin is None else a.capacity_margin
     if a.worker:
         print("RESULT " + json.dumps(_worker(a)), flush=True)
         return 0
