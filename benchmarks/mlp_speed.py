@@ -179,9 +179,10 @@ def main(argv=None):
     ap.add_argument("--keep-heap", action=argparse.BooleanOptionalAction, default=True,
                     help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
-    wf = workflow_md_list()
-    a.skin = wf["skin"] if a.skin is None else a.skin
-    a.capacity_margin = wf["capacity_margin"] if a.capacity_margin is None else a.capacity_margin
+    if a.skin is None or a.capacity_margin is None:   # the parent; its workers get both
+        wf = workflow_md_list()
+        a.skin = wf["skin"] if a.skin is None else a.skin
+        a.capacity_margin = wf["capacity_margin"] if a.capacity_margin is None else a.capacity_margin
     if a.worker:
         print("RESULT " + json.dumps(_worker(a)), flush=True)
         return 0

@@ -192,6 +192,28 @@ def _mace_system(skin=0.0):
     return md.system_from_model(m, params, d["masses"], skin=skin), m, params, d
 
 
+def _mace_run(path, skin, cfg):
+    """Two chains of the tiny MACE system (:func:`_mace_system`) run to ``path``: the run's
+    summary, its positions / epot / kT, and the box."""
+    from mapmatters.simulate import md
+
+    system, *_, d = _mace_system(skin)
+    s = md.run(system, d["R"][:2], path, cfg, seeds=[0, 1], log=lambda m: None)
+    with h5py.File(path) as f:
+        return s, {k: f[k][()] for k in ("positions", "epot", "kT")}, d["box"]
+
+
+def _assert_same_trajectory(a, b, box, pos_nm, rtol, epot_atol):
+    """Trajectories ``a`` and ``b`` agree: positions (wrapped into the box, so compared as
+    minimum-image differences) within ``pos_nm``, energies and kT to ``rtol``."""
+    side = np.asarray(box, np.float32)
+    dpos = a["positions"] - b["positions"]
+    dpos -= side * np.round(dpos / side)
+    assert np.max(np.abs(dpos)) < pos_nm
+    np.testing.assert_allclose(a["epot"], b["epot"], rtol=rtol, atol=epot_atol)
+    np.testing.assert_allclose(a["kT"], b["kT"], rtol=rtol)
+
+
 def test_skin_list_gives_the_same_trajectory(tmp_path):
     """A neighbour list with a skin (rebuilt only when a bead has moved skin/2, cut down to
     r_cut for the model) gives the trajectory of the list rebuilt every step."""
@@ -200,24 +222,12 @@ def test_skin_list_gives_the_same_trajectory(tmp_path):
     ok, why = compat.stack_available()
     if not ok:
         pytest.skip(why)
-    from mapmatters.simulate import md
-
     cfg = {"n_frames": 4, "frames_per_chunk": 2, "steps_per_frame": 10}
     out = {}
     for skin in (0.0, 0.1):
-        system, *_ , d = _mace_system(skin)
-        s = md.run(system, d["R"][:2], tmp_path / f"s{skin}.h5", cfg, seeds=[0, 1],
-                   log=lambda m: None)
+        s, out[skin], box = _mace_run(tmp_path / f"s{skin}.h5", skin, cfg)
         assert s["reallocations"] == 0
-        with h5py.File(tmp_path / f"s{skin}.h5") as f:
-            out[skin] = {k: f[k][()] for k in ("positions", "epot", "kT")}
-    # positions are wrapped into the box: compare minimum-image differences
-    side = np.asarray(d["box"], np.float32)
-    dpos = out[0.1]["positions"] - out[0.0]["positions"]
-    dpos -= side * np.round(dpos / side)
-    assert np.max(np.abs(dpos)) < 1e-4
-    np.testing.assert_allclose(out[0.1]["epot"], out[0.0]["epot"], rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(out[0.1]["kT"], out[0.0]["kT"], rtol=1e-4)
+    _assert_same_trajectory(out[0.1], out[0.0], box, 1e-4, rtol=1e-4, epot_atol=1e-3)
 
 
 def test_slot_margin_changes_the_work_not_the_trajectory(tmp_path):
@@ -229,24 +239,13 @@ def test_slot_margin_changes_the_work_not_the_trajectory(tmp_path):
     ok, why = compat.stack_available()
     if not ok:
         pytest.skip(why)
-    from mapmatters.simulate import md
-
     out, runs = {}, {}
     for margin in (1.5, 1.0):
-        system, *_, d = _mace_system(0.1)
         cfg = {"n_frames": 4, "frames_per_chunk": 2, "steps_per_frame": 10, "capacity_margin": margin}
-        runs[margin] = md.run(system, d["R"][:2], tmp_path / f"m{margin}.h5", cfg, seeds=[0, 1],
-                              log=lambda m: None)
-        with h5py.File(tmp_path / f"m{margin}.h5") as f:
-            out[margin] = {k: f[k][()] for k in ("positions", "epot", "kT")}
+        runs[margin], out[margin], box = _mace_run(tmp_path / f"m{margin}.h5", 0.1, cfg)
     assert runs[1.0]["capacity"] < runs[1.5]["capacity"]
     assert runs[1.5]["reallocations"] == 0 and runs[1.0]["reallocations"] >= 1
-    side = np.asarray(d["box"], np.float32)
-    dpos = out[1.0]["positions"] - out[1.5]["positions"]
-    dpos -= side * np.round(dpos / side)
-    assert np.max(np.abs(dpos)) < 1e-5
-    np.testing.assert_allclose(out[1.0]["epot"], out[1.5]["epot"], rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(out[1.0]["kT"], out[1.5]["kT"], rtol=1e-5)
+    _assert_same_trajectory(out[1.0], out[1.5], box, 1e-5, rtol=1e-5, epot_atol=1e-4)
 
 
 def test_model_ignores_pairs_beyond_cutoff():
