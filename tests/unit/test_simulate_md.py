@@ -65,6 +65,27 @@ def test_nvt_temperature_and_overflow_recovery(tmp_path):
     assert not np.allclose(pos[-1, 0], pos[-1, 1])  # chains differ (different seeds)
 
 
+def test_run_stops_when_every_chain_has_blown_up(tmp_path):
+    """A guard below the bath's k_B T (2.49 kJ/mol) calls every chain blown up in the first
+    chunk: the run stops there, the rest of the file is NaN at the planned times, and the one
+    chunk that ran is timed (compilation happens before the clock)."""
+    from mapmatters.simulate import md
+
+    system, d = _system()
+    logs = []
+    cfg = {"n_frames": 60, "frames_per_chunk": 10, "steps_per_frame": 20, "blowup_kT": 0.1}
+    s = md.run(system, d["R"][:2], tmp_path / "dead.h5", cfg, seeds=[1, 2], log=logs.append)
+    assert s["blowup"]["first_blown_up_frame"] == [0, 0]
+    assert any("every chain blown up by frame 10" in x for x in logs)
+    assert s["speed"]["timed_steps"] == 10 * 20 and s["speed"]["steps_per_s"] > 0
+    with h5py.File(tmp_path / "dead.h5") as f:
+        assert f["positions"].shape == (60, 2, 24, 3) and f.attrs["n_frames_done"] == 60
+        assert f.attrs["n_frames_simulated"] == 10
+        assert np.isfinite(f["positions"][:10]).all() and np.isnan(f["positions"][10:]).all()
+        assert np.isnan(f["kT"][10:]).all() and np.isfinite(f["kT"][:10]).all()
+        np.testing.assert_allclose(f["time"][()], 0.04 * np.arange(1, 61))
+
+
 def test_nve_conserves_energy(tmp_path):
     """Velocity Verlet, dt 1 fs, 2 ps: |E_tot drift| < 1e-3 of the kinetic energy."""
     from mapmatters.simulate import md

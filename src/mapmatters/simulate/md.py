@@ -36,7 +36,13 @@ Stability is not decided here: it is an analysis chosen per system
 (:mod:`mapmatters.analysis.stability`), the same for every engine. The loop only keeps a
 blow-up guard: a chain whose kinetic k_B T exceeds ``blowup_kT`` (50 kJ/mol, ten times the bulk
 criterion) or is not finite is "blown up" from that frame; its neighbour-list overflows are
-ignored (nothing it does later is analysed) and :func:`blown_up` reports the frame.
+ignored (nothing it does later is analysed) and :func:`blown_up` reports the frame. Once every
+chain has blown up the run stops: its remaining frames are written as NaN (attribute
+``n_frames_simulated`` says how many were run), so the file keeps its planned length.
+
+Speed: each chunk shape is compiled before its first call, outside the clock, so every chunk
+that is kept counts towards ``steps_per_s`` (a run that stops after its first chunk has a speed
+too). Chunks thrown away after an overflow do not count.
 """
 from __future__ import annotations
 
@@ -362,8 +368,8 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
         f = h5py.File(out_path, "r+")
 
     realloc = 0
-    timings = []  # (steps, seconds) of chunks that ran compiled
-    compiled = False
+    timings = []  # (steps, seconds) of every kept chunk; compilation happens before the clock
+    compiled = set()  # (capacity, cap_cut) of the chunk shapes compiled so far
     # chains already blown up (kinetic kT above the guard): their overflows are ignored,
     # their frames are dropped by the stability analysis anyway
     kT_done = f["kT"][()]
@@ -372,6 +378,17 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     retried = False
     try:
         while done < cfg["n_frames"]:
+            if dead.all():
+                # every chain has blown up: nothing it would do from here is analysed
+                _write_not_simulated(f, done, cfg["n_frames"], every_ps)
+                say(f"[md] every chain blown up by frame {done}: frames {done + 1}-{cfg['n_frames']} "
+                    "written as not simulated (NaN)")
+                done = cfg["n_frames"]
+                break
+            if (capacity, cap_cut) not in compiled:
+                # compile outside the timed call, so that every chunk counts towards the speed
+                sim._chunk.lower(state, nbrs, cap_cut).compile()
+                compiled.add((capacity, cap_cut))
             t0 = time.perf_counter()
             new_state, new_nbrs, ovf, rec = sim._chunk(state, nbrs, cap_cut)
             rec = jax.tree.map(np.asarray, rec)   # (C, fpc, ...)
@@ -402,9 +419,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
                 continue
             retried = False
             dead |= blew
-            if compiled:
-                timings.append((fpc * cfg["steps_per_frame"], dt))
-            compiled = True
+            timings.append((fpc * cfg["steps_per_frame"], dt))
             take = min(fpc, cfg["n_frames"] - done)
             n0 = done
             for name in ("positions", "kT", "epot", "ekin"):
@@ -441,10 +456,23 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             "target_kT": sim.kT}
 
 
+def _write_not_simulated(f, done: int, n_frames: int, every_ps: float) -> None:
+    """Frames ``done`` .. ``n_frames`` - 1 of an open trajectory file as not simulated: NaN
+    positions and energies (every analysis treats them as unstable), their times as planned."""
+    for name in ("positions", "kT", "epot", "ekin"):
+        f[name].resize(n_frames, axis=0)
+        f[name][done:] = np.nan
+    f["time"].resize(n_frames, axis=0)
+    f["time"][done:] = (np.arange(done, n_frames) + 1) * every_ps
+    f.attrs["n_frames_done"] = n_frames
+    f.attrs["n_frames_simulated"] = done
+    f.flush()
+
+
 def _speed(timings, dt_ps, n_chains) -> dict:
     if not timings:
         return {"steps_per_s": None, "ns_per_day": None, "ns_per_day_all_chains": None,
-                "note": "only the first (compiling) chunk ran"}
+                "note": "no chunk ran (the file was already complete)"}
     steps = sum(s for s, _ in timings)
     secs = sum(t for _, t in timings)
     sps = steps / secs
