@@ -222,8 +222,8 @@ class EnergyModel:
     config: dict
     species: np.ndarray
     box: np.ndarray | None
-    #: how e3j's tensor products are traced (:mod:`.tensor_product`): "e3j" (the library's
-    #: gather / scatter-add; MD) or "sliced" (static slices; training, via train.Setup)
+    #: how e3j's tensor products are traced (:mod:`.tensor_product`): "sliced" (static slices;
+    #: training and MD) or "e3j" (the library's gather / scatter-add, to compare with)
     tensor_products: str = TP.MD
 
     def __post_init__(self):
