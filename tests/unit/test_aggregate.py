@@ -20,6 +20,11 @@ def test_aggregate_mean_and_sd_over_runs():
         aggregate_runs([])
     with pytest.raises(InputError, match="grid"):
         aggregate_runs([runs[0], runs[1].assign(angle_deg=x + 1)])
+    # one run has no spread: no sd (NaN in the tables, None in the summaries), not a zero
+    one = aggregate_runs(runs[:1])
+    np.testing.assert_allclose(one["density_per_deg_mean"], [1, 2, 3])
+    assert one["density_per_deg_sd"].isna().all()
+    assert mean_sd([4.0]) == {"mean": 4.0, "sd": None, "n": 1}
 
 
 def test_rdf_error_in_units_of_1e3():

@@ -22,8 +22,9 @@ RDF_ERROR_SCALE = 1e3          # Table 1 reports RDF errors in units of 1e-3
 def aggregate_runs(tables: list[pd.DataFrame]) -> pd.DataFrame:
     """Per-run tables on one grid (first column x, others y) -> x, <y>_mean, <y>_sd, n_runs.
 
-    The standard deviation is over runs (ddof = 1; 0 for a single run). Tables must share
-    their x grid (same binning), which the shared analysis path guarantees.
+    The standard deviation is over runs (ddof = 1); a single run has none (NaN: no band in the
+    figures). Tables must share their x grid (same binning), which the shared analysis path
+    guarantees.
     """
     if not tables:
         raise InputError("no run to aggregate (every run was unstable from its first frame).",
@@ -36,7 +37,7 @@ def aggregate_runs(tables: list[pd.DataFrame]) -> pd.DataFrame:
     for col in tables[0].columns[1:]:
         stack = np.stack([t[col].to_numpy(dtype=float) for t in tables])
         out[f"{col}_mean"] = np.nanmean(stack, axis=0)
-        out[f"{col}_sd"] = np.nanstd(stack, axis=0, ddof=1) if len(tables) > 1 else np.zeros(stack.shape[1])
+        out[f"{col}_sd"] = np.nanstd(stack, axis=0, ddof=1) if len(tables) > 1 else np.full(stack.shape[1], np.nan)
     df = pd.DataFrame(out)
     df["n_runs"] = len(tables)
     return df
@@ -57,10 +58,12 @@ def rdf_errors(run_rdfs: list[pd.DataFrame], reference: pd.DataFrame) -> pd.Data
 
 
 def mean_sd(values) -> dict:
+    """Mean and sample sd (ddof = 1) over runs; ``sd`` is None for fewer than two runs (one run
+    has no spread to report: the tables then print the mean alone)."""
     v = np.asarray(list(values), dtype=float)
     if len(v) == 0:
         return {"mean": None, "sd": None, "n": 0}
-    return {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
+    return {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else None, "n": int(len(v))}
 
 
 def read_runs(paths) -> list[dict]:

@@ -78,7 +78,10 @@ def render_markdown(df: pd.DataFrame, *, title: str) -> str:
         for label, fn in rows:
             cells = [fn(sub.loc[v]) if v in sub.index else "–" for v in variants]
             lines.append(f"| {m} | {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Mean (sd over runs). Force RMSE over force components on the held-out test frames. "
+    runs = sorted({(int(r), float(ps)) for r, ps in zip(df["runs"], df["run_length_ps"])})
+    n_runs = ", ".join(f"{r} x {ps:g} ps" for r, ps in runs)
+    lines += ["", f"Runs per model: {n_runs}. Mean (sd over runs; a single run has none). "
+              "Force RMSE over force components on the held-out test frames. "
               "Speed: simulated time of all vmapped runs per day of wall time (JAX-MD loop after compilation). "
               "– : no stable run to analyse."]
     return "\n".join(lines) + "\n"
