@@ -86,6 +86,26 @@ def test_run_stops_when_every_chain_has_blown_up(tmp_path):
         np.testing.assert_allclose(f["time"][()], 0.04 * np.arange(1, 61))
 
 
+def test_only_the_overflowing_list_grows(tmp_path):
+    """With a skin the loop keeps two lists: pairs out to r_cut + skin, and those within r_cut
+    that the energy sees. A tight cut list (one slot per pair) overflows as the beads move and is
+    re-allocated with its chunk redone; the roomy skin list keeps its size (the model works on
+    every slot of the cut list, so growing both would slow every later step)."""
+    from dataclasses import replace
+
+    from mapmatters.simulate import md
+
+    system, d = _system()                       # list cut-off 0.45 nm: r_cut 0.35 + skin 0.1
+    skinned = replace(system, skin=0.1, r_cut=0.35)
+    logs = []
+    s = md.run(skinned, d["R"][:2], tmp_path / "cut.h5",
+               {"n_frames": 40, "frames_per_chunk": 5, "steps_per_frame": 20, "capacity_margin": 1.0},
+               seeds=[1, 2], capacity=2000, log=logs.append)
+    assert s["reallocations"] >= 1 and any("within r_cut ->" in x for x in logs)
+    assert s["capacity"] == 2000                # the skin list never overflowed: not grown
+    assert 0 < s["capacity_cut"] < 2000
+
+
 def test_nve_conserves_energy(tmp_path):
     """Velocity Verlet, dt 1 fs, 2 ps: |E_tot drift| < 1e-3 of the kinetic energy."""
     from mapmatters.simulate import md

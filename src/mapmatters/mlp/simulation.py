@@ -74,6 +74,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     summary = {"model_config": mcfg, "md_config": cfg, "n_chains": len(R0), "speed": speed,
                "start_frames": {"rule": start_rule, "frames": [int(f) for f in frames]},
                "neighbour_reallocations": res["reallocations"], "neighbour_capacity": res["capacity"],
+               "neighbour_capacity_within_cutoff": res["capacity_cut"],
                "blowup": res["blowup"], "runtime": describe(), "runs": runs}
     write_json(out_json, summary)
     return summary

@@ -238,11 +238,13 @@ class Simulation:
             refresh = v_update
 
         def for_energy(R, nbrs, cap_cut):
-            """The list the energy sees, and its overflow flag. With a skin and ``r_cut`` the
-            pairs closer than r_cut are moved (in order, so still sorted by sender) into
-            ``cap_cut`` slots: the model then does the work of a list without skin."""
+            """The list the energy sees, and its overflow flags (C, 2): the list itself, and the
+            list cut to r_cut. With a skin and ``r_cut`` the pairs closer than r_cut are moved
+            (in order, so still sorted by sender) into ``cap_cut`` slots: the model then does
+            the work of a list without skin."""
             if not cap_cut:
-                return nbrs, nbrs.did_buffer_overflow != 0
+                o = nbrs.did_buffer_overflow != 0
+                return nbrs, jnp.stack([o, jnp.zeros_like(o)], axis=-1)
             disp = jax_space(system.box)[0]
             rc2 = float(system.r_cut) ** 2
 
@@ -254,7 +256,7 @@ class Simulation:
                 keep = real & (jnp.sum(d * d, axis=-1) < rc2)
                 slot = jnp.where(keep, jnp.cumsum(keep) - 1, cap_cut)
                 cut = jnp.full((2, cap_cut), n, idx.dtype).at[:, slot].set(idx, mode="drop")
-                return replace(nb, idx=cut), (nb.did_buffer_overflow != 0) | (keep.sum() > cap_cut)
+                return replace(nb, idx=cut), jnp.stack([nb.did_buffer_overflow != 0, keep.sum() > cap_cut])
             return jax.vmap(one)(R, nbrs)
 
         def chunk(state, nbrs, cap_cut):
@@ -275,7 +277,7 @@ class Simulation:
                        "ekin": ekin, "epot": epot}
                 return (state, nbrs, ovf | o), rec
 
-            ovf = jnp.zeros(state.position.shape[:1], bool)
+            ovf = jnp.zeros(state.position.shape[:1] + (2,), bool)
             (state, nbrs, ovf), rec = jax.lax.scan(one_frame, (state, nbrs, ovf), None, length=fpc)
             return state, nbrs, ovf, jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), rec)
 
@@ -398,23 +400,27 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
                      np.all(rec["kT"] <= cfg["blowup_kT"], axis=1))
             # an overflow in a live chain means lost edges: redo the chunk with more room
             # (once more even if the chain then blew up: the overflow may be the cause)
-            need = ovf & ~dead & (~blew | ~retried)
+            # (ovf: per chain, the list and the list cut to r_cut; only the one that overflowed
+            # grows, since the model works on every slot of the cut list)
+            need = ovf.any(axis=1) & ~dead & (~blew | ~retried)
             if np.any(need):
                 retried = True
                 realloc += 1
                 if realloc > cfg["max_realloc"]:
                     raise RuntimeError("neighbour list keeps overflowing; giving up")
                 pos = np.asarray(state.position)
-                edges = _edges_needed(system, pos[~dead] if np.any(~dead) else pos)
-                capacity = max(int(np.ceil(edges * cfg["capacity_margin"])),
-                               int(np.ceil(capacity * 1.25)))
-                if cap_cut:
-                    live = pos[~dead] if np.any(~dead) else pos
+                live = pos[~dead] if np.any(~dead) else pos
+                grow = ovf[need].any(axis=0)
+                if grow[0]:
+                    capacity = max(int(np.ceil(_edges_needed(system, live) * cfg["capacity_margin"])),
+                                   int(np.ceil(capacity * 1.25)))
+                if grow[1]:
                     cap_cut = max(int(np.ceil(_edges_needed(system, live, True)
                                               * cfg["capacity_margin"])),
                                   int(np.ceil(cap_cut * 1.25)))
                 say(f"[md] neighbour list overflow in chunk at frame {done} "
-                    f"(chains {np.flatnonzero(need).tolist()}): capacity -> {capacity}, redo chunk")
+                    f"(chains {np.flatnonzero(need).tolist()}): capacity -> {capacity}"
+                    + (f", within r_cut -> {cap_cut}" if cap_cut else "") + ", redo chunk")
                 nbrs = _alloc_batched(system, pos, capacity)
                 continue
             retried = False
@@ -450,7 +456,8 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
         kT_all = f["kT"][()]
     finally:
         f.close()
-    return {"n_frames": done, "n_chains": C, "capacity": capacity, "reallocations": realloc,
+    return {"n_frames": done, "n_chains": C, "capacity": capacity, "capacity_cut": cap_cut,
+            "reallocations": realloc,
             "speed": speed, "blowup": blown_up(kT_all, every_ps, cfg["blowup_kT"]),
             "mean_kT": float(np.nanmean(kT_all)) if len(kT_all) else float("nan"),
             "target_kT": sim.kT}
