@@ -10,7 +10,7 @@ Paths (same model config, same initial parameters, same frames):
   (capacity = max edges x ``capacity_margin`` 1.2); new: edge indices precomputed once per
   frame (exact capacity), ``mapmatters.mlp.train.Setup(precompute_neighbors=True)``.
 - tensor products: old: e3j's own evaluation (gather, multiply, scatter-add); new: as the
-  workflow traces them (``mapmatters.mlp.tensor_product``: static slices in training, e3j's in
+  workflow traces them (``mapmatters.mlp.tensor_product``: static slices, in training and in
   MD). The same parameters either way.
   Frames/s over a whole epoch after a compiling one (chemtrain's loop, validation included).
 - MD, old: ``--chains`` vmapped Langevin chains, list rebuilt every step; new: skin
