@@ -402,7 +402,7 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             # (once more even if the chain then blew up: the overflow may be the cause)
             # (ovf: per chain, the list and the list cut to r_cut; only the one that overflowed
             # grows, since the model works on every slot of the cut list)
-            need = ovf.any(axis=1) & ~dead & (~blew | ~retried)
+            need = ovf.any(axis=1) & ~dead & (~blew | (not retried))   # (C,) bool
             if np.any(need):
                 retried = True
                 realloc += 1
