@@ -32,9 +32,10 @@ METHODS = ("sliced", "e3j")
 
 def _worker(a) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(HERE))
     from mapmatters.mlp import runtime
     runtime.configure("", 1, None, pin_cpus=True, keep_freed=True)
-    import yaml
+    from mlp_speed import workflow_md_block
 
     from mapmatters.mlp import tensor_product as TP
     from mapmatters.mlp.pipeline import start_positions
@@ -42,9 +43,7 @@ def _worker(a) -> dict:
     from mapmatters.simulate import md as MD
 
     TP.MD = a.method           # what model_system traces with
-    md = dict(yaml.safe_load((ROOT / "config/config.yaml").read_text())["mlp"][a.system]["md"])
-    md["length_ps"] = a.length_ps
-    cfg = MD.loop_config(md)
+    cfg = MD.loop_config({**workflow_md_block(a.system), "length_ps": a.length_ps})
     variant, mapping = a.model.split("/")
     base = Path(a.results) / a.system
     h5 = base / "cg" / f"{mapping}.h5"

@@ -77,16 +77,21 @@ def load_note(own: float = 0.0, load: float | None = None) -> str:
     return f"load average {la:.2f}{mine} ({per:.2f} other per core){warn}"
 
 
+def workflow_md_block(system: str = "hexane") -> dict:
+    """The ``md`` block of the workflow's MLP runs of ``system`` (``config/config.yaml``, the
+    default preset), as written there."""
+    import yaml
+
+    return dict(yaml.safe_load((ROOT / "config/config.yaml").read_text())["mlp"][system]["md"])
+
+
 def workflow_md_list(system: str = "hexane") -> dict:
     """The neighbour-list settings of the workflow's MLP runs of ``system`` (``skin`` nm and
     ``capacity_margin`` slots per pair), read from ``config/config.yaml`` through the engine's
     ``loop_config`` (its defaults where the config sets none)."""
-    import yaml
-
     from mapmatters.simulate.md import loop_config
 
-    md = yaml.safe_load((ROOT / "config/config.yaml").read_text())["mlp"][system]["md"]
-    cfg = loop_config(md)
+    cfg = loop_config(workflow_md_block(system))
     return {"skin": cfg["skin"], "capacity_margin": cfg["capacity_margin"]}
 
 
