@@ -76,7 +76,7 @@ def test_run_stops_when_every_chain_has_blown_up(tmp_path):
     cfg = {"n_frames": 60, "frames_per_chunk": 10, "steps_per_frame": 20, "blowup_kT": 0.1}
     s = md.run(system, d["R"][:2], tmp_path / "dead.h5", cfg, seeds=[1, 2], log=logs.append)
     assert s["blowup"]["first_blown_up_frame"] == [0, 0]
-    assert any("every chain blown up by frame 10" in x for x in logs)
+    assert any("every chain blown up or unstable by frame 10" in x for x in logs)
     assert s["speed"]["timed_steps"] == 10 * 20 and s["speed"]["steps_per_s"] > 0
     with h5py.File(tmp_path / "dead.h5") as f:
         assert f["positions"].shape == (60, 2, 24, 3) and f.attrs["n_frames_done"] == 60
@@ -84,6 +84,56 @@ def test_run_stops_when_every_chain_has_blown_up(tmp_path):
         assert np.isfinite(f["positions"][:10]).all() and np.isnan(f["positions"][10:]).all()
         assert np.isnan(f["kT"][10:]).all() and np.isfinite(f["kT"][:10]).all()
         np.testing.assert_allclose(f["time"][()], 0.04 * np.arange(1, 61))
+
+
+def test_run_stops_once_every_chain_has_left_the_stability_criterion(tmp_path):
+    """The bulk criterion with k_B T at most 2 kJ/mol, below the bath's 2.49: both chains leave
+    it in the first chunk and the run stops there, though no chain passed the blow-up guard
+    (the analysis would drop every later frame). The analysis' verdict is unchanged: the first
+    unstable frame lies in the chunk that ran."""
+    from mapmatters.analysis.stability import chains_left, stable_time
+    from mapmatters.simulate import md
+
+    system, d = _system()
+    crit = {"criterion": "bulk", "max_kT_kJ_mol": 2.0}
+    logs = []
+    s = md.run(system, d["R"][:2], tmp_path / "left.h5",
+               {"n_frames": 60, "frames_per_chunk": 10, "steps_per_frame": 20}, seeds=[1, 2],
+               log=logs.append, stop_rule=lambda rec: chains_left(crit, kT=rec["kT"]))
+    assert s["left_stability_frame"] == [10, 10] and s["blowup"]["first_blown_up_frame"] == [10, 10]
+    assert s["n_frames_simulated"] == 10
+    assert any("every chain blown up or unstable by frame 10" in x for x in logs)
+    with h5py.File(tmp_path / "left.h5") as f:
+        kT, t = f["kT"][()], f["time"][()]
+    assert np.isfinite(kT[:10]).all() and np.isnan(kT[10:]).all()
+    for c in range(2):
+        st = stable_time(crit, t, kT=kT[:, c], length_ps=t[-1])
+        assert st["first_unstable_frame"] < 10
+
+
+def test_stopped_chains_survive_a_resume(tmp_path):
+    """A rule that sets chain 0 aside: chain 1 still counts, so the run goes on; killed after
+    its second chunk and resumed, the loop remembers which chain left and when, and finishes
+    every frame."""
+    from mapmatters.simulate import md
+
+    system, d = _system()
+    cfg = {"n_frames": 40, "frames_per_chunk": 10, "steps_per_frame": 20}
+
+    def rule(rec):
+        return np.array([True, False])
+
+    def kill(done):
+        if done == 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        md.run(system, d["R"][:2], tmp_path / "one.h5", cfg, seeds=[1, 2], stop_rule=rule,
+               on_chunk_end=kill, log=lambda m: None)
+    s = md.run(system, d["R"][:2], tmp_path / "one.h5", cfg, seeds=[1, 2], stop_rule=lambda rec: np.zeros(2, bool),
+               log=lambda m: None)
+    assert s["left_stability_frame"] == [10, None]
+    assert s["n_frames"] == s["n_frames_simulated"] == 40
 
 
 def test_only_the_overflowing_list_grows(tmp_path):

@@ -5,6 +5,7 @@ import pytest
 
 from mapmatters.analysis.stability import (
     bulk_first_unstable,
+    chains_left,
     intact_mask,
     molecular_first_unstable,
     stable_time,
@@ -82,3 +83,19 @@ def test_intact_mask_per_walker():
     assert intact_mask(BULK, kT=kT).tolist() == [[True, True], [True, False], [True, False]]
     with pytest.raises(ValueError, match="needs positions"):
         intact_mask(MOLECULAR, kT=kT)
+
+
+def test_chains_left_a_stretch_of_their_runs():
+    """What the JAX-MD loop asks after each chunk (its stop_rule): which chains were unstable at
+    some frame of the chunk, arrays (C, F, ...) in the engine's chain-major order."""
+    bonds = np.array([[0, 1], [1, 2], [2, 3]])
+    ref = np.full(3, 0.15)
+    pos = np.stack([chain(4), chain(4, 3, 0.06), chain(4, 1, -0.06)])            # (C, F, N, 3)
+    assert chains_left(MOLECULAR, positions=pos, bonds=bonds, reference_nm=ref).tolist() == [False, True, True]
+    kT = np.array([[2.5, 2.6, 2.4], [2.5, 5.1, 2.5], [2.5, np.nan, 2.5]])      # (C, F)
+    assert chains_left(BULK, kT=kT).tolist() == [False, True, True]
+    # in a periodic box the bonds are measured as minimum images: 0.05 nm across the x face
+    x = np.array([[[[0.02, 1.0, 1.0], [1.97, 1.0, 1.0]]]])                    # (1, 1, 2, 3)
+    assert not chains_left(MOLECULAR, positions=x, bonds=np.array([[0, 1]]), reference_nm=np.array([0.05]),
+                           box=np.array([2.0, 2.0, 2.0]))[0]
+    assert chains_left(MOLECULAR, positions=x, bonds=np.array([[0, 1]]), reference_nm=np.array([0.05]))[0]

@@ -41,6 +41,7 @@ rule mlp_md:
     params:
         md=mlp_md_cfg,
         seed=lambda w: seed_for(w.system, w.mapping, w.variant, "md"),
+        stability=lambda w: SYSTEMS[w.system]["stability"],   # a run stops once every chain has left it
     log:
         f"{LOGS}/{{system}}/mlp_md_{{variant}}_{{mapping}}.log",
     benchmark:

@@ -65,13 +65,9 @@ def run_stability(criterion: dict, template_h5: str, time_ps, *, kT=None, positi
 
     The molecular criterion takes its reference bond lengths from the mapped reference
     ``template_h5`` (the dataset the model was fitted to)."""
-    from .stability import reference_bond_lengths, stable_time
+    from .stability import criterion_bonds, stable_time
 
-    bonds = ref = None
-    if criterion["criterion"] == "molecular":
-        with CGDataset(template_h5) as ds:
-            bonds = ds.topology.bonds
-            ref = reference_bond_lengths(ds)
+    bonds, ref = criterion_bonds(criterion, template_h5)
     return stable_time(criterion, time_ps, kT=kT, positions=positions, bonds=bonds, reference_nm=ref, box=box,
                        length_ps=length_ps, completed=completed)
 

@@ -46,6 +46,18 @@ def reference_bond_lengths(dataset, bonds: np.ndarray | None = None, stride: int
     return total / n
 
 
+def criterion_bonds(criterion: dict, dataset_path) -> tuple:
+    """(bonds (B, 2), reference lengths (B,) nm) that ``criterion`` watches: for the molecular one
+    every CG bond of the mapped reference ``dataset_path`` and its mean length there; for the
+    bulk one (None, None)."""
+    if criterion["criterion"] != "molecular":
+        return None, None
+    from ..cgdata import CGDataset
+
+    with CGDataset(dataset_path) as ds:
+        return ds.topology.bonds, reference_bond_lengths(ds)
+
+
 def molecular_first_unstable(positions: np.ndarray, bonds: np.ndarray, reference_nm: np.ndarray,
                              max_deviation_nm: float, box: np.ndarray | None = None) -> int:
     """First frame where some bond deviates from its reference length by more than
@@ -94,6 +106,35 @@ def intact_mask(criterion: dict, *, kT=None, positions=None, bonds=None, referen
                                  bonds=bonds, reference_nm=reference_nm)
         mask[:k, w] = True
     return mask
+
+
+def chains_left(criterion: dict, *, kT=None, positions=None, bonds=None, reference_nm=None,
+                box=None) -> np.ndarray:
+    """(C,) bool: which chains are unstable under ``criterion`` at some frame of a stretch of
+    their run, ``kT`` (C, F) or ``positions`` (C, F, N, 3) nm. Frames from the first unstable one
+    on are dropped from every analysis, so an engine may stop simulating such a chain (the
+    JAX-MD loop's ``stop_rule``, :func:`mapmatters.simulate.md.run`). ``box``: the orthorhombic
+    side (3,) nm of a periodic system, None in free space."""
+    arr = np.asarray(kT if criterion["criterion"] == "bulk" else positions)
+    C, F = arr.shape[:2]
+    box_f = None if box is None or not len(box) else np.broadcast_to(np.diag(np.asarray(box, float)), (F, 3, 3))
+    return np.array([first_unstable_frame(criterion, kT=arr[c] if criterion["criterion"] == "bulk" else None,
+                                          positions=arr[c] if criterion["criterion"] == "molecular" else None,
+                                          bonds=bonds, reference_nm=reference_nm, box=box_f) < F
+                     for c in range(C)], bool)
+
+
+def stop_rule(criterion: dict, dataset_path, box=None):
+    """The JAX-MD loop's ``stop_rule`` (:func:`mapmatters.simulate.md.run`) for a system's
+    ``criterion``: given a chunk's ``kT`` (C, F) and ``positions`` (C, F, N, 3), the chains that
+    left it (:func:`chains_left`); bonds and reference lengths from the mapped reference
+    ``dataset_path``."""
+    bonds, ref = criterion_bonds(criterion, dataset_path)
+
+    def rule(rec: dict) -> np.ndarray:
+        return chains_left(criterion, kT=rec["kT"], positions=rec["positions"], bonds=bonds,
+                           reference_nm=ref, box=box)
+    return rule
 
 
 def stable_time(criterion: dict, time_ps: np.ndarray, *, kT=None, positions=None, bonds=None,

@@ -210,13 +210,11 @@ def inversion_metad(params_pkl: str, dataset: str, out_h5: str, out_json: str, s
 
 def _reference_bonds(dataset: str, stability: dict | None) -> tuple:
     """(bonds, reference lengths nm) of the mapped reference for the molecular criterion, else (None, None)."""
-    if stability is None or stability["criterion"] != "molecular":
+    if stability is None:
         return None, None
-    from ..analysis.stability import reference_bond_lengths
-    from ..cgdata import CGDataset
+    from ..analysis.stability import criterion_bonds
 
-    with CGDataset(dataset) as ds:
-        return ds.topology.bonds, reference_bond_lengths(ds)
+    return criterion_bonds(stability, dataset)
 
 
 def intact_frames(h5_path, stability: dict | None, bonds=None, reference_nm=None):

@@ -160,7 +160,7 @@ def scan_system(system, R0, start_frames, out_csv, *, dt_fs, length_ps: float, f
     import pandas as pd
 
     from ..analysis.aggregate import write_csv
-    from ..analysis.stability import stable_time
+    from ..analysis.stability import chains_left, stable_time
     from ..simulate import md as MD
 
     say = log or (lambda m: print(m, flush=True))
@@ -204,8 +204,11 @@ def scan_system(system, R0, start_frames, out_csv, *, dt_fs, length_ps: float, f
         say(f"[nve_scan] dt {dt:g} fs: {C} chains x {cfg['n_frames']} frames of {cfg['steps_per_frame']} steps "
             f"({every:g} ps), {length:g} ps")
         t0 = time.perf_counter()
+        # a chain that left the criterion is not analysed further; once all have, the run stops
         res = MD.run(system, R0, traj, cfg, seeds=seeds, start_frames=list(start_frames), log=say,
-                     capacity=capacity)
+                     capacity=capacity, stop_rule=lambda rec: chains_left(
+                         stability, kT=rec["kT"], positions=rec["positions"], bonds=bonds,
+                         reference_nm=reference_nm, box=box))
         capacity = max(capacity or 0, int(res["capacity"]))
         with h5py.File(traj, "r") as f:
             t = f["time"][()]
@@ -260,18 +263,13 @@ def scan(params_pkl: str, dataset: str, out_csv: str, *, dt_fs, n_chains: int, l
     row per time step in ``dt_fs`` (fs), columns :data:`COLUMNS`. Chains start from the frames
     of :func:`mapmatters.mlp.pipeline.start_positions`; chain k has seed ``seed * 1000 + k`` at
     every time step. The work folder defaults to ``<out_csv stem>_work`` beside the CSV."""
-    from ..analysis.stability import reference_bond_lengths
-    from ..cgdata import CGDataset
+    from ..analysis.stability import criterion_bonds
     from .pipeline import start_positions
     from .simulation import model_system
 
     system, _ = model_system(params_pkl, dataset)
     R0, frames = start_positions(dataset, int(n_chains))
-    bonds = ref = None
-    if stability["criterion"] == "molecular":
-        with CGDataset(dataset) as ds:
-            bonds = ds.topology.bonds
-            ref = reference_bond_lengths(ds)
+    bonds, ref = criterion_bonds(stability, dataset)
     return scan_system(system, R0, frames, out_csv, dt_fs=dt_fs, length_ps=length_ps, frame_every_ps=frame_every_ps,
                        temperature_K=temperature_K, stability=stability,
                        seeds=[int(seed) * 1000 + k for k in range(len(R0))], bonds=bonds, reference_nm=ref,

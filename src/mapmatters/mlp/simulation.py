@@ -32,8 +32,13 @@ def model_system(params_pkl: str, dataset: str, skin: float = 0.0):
 
 
 def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md: dict, *, seed: int,
-                   log=None) -> dict:
-    """Run ``md['n_runs']`` chains of a trained model; write the trajectory file and ``md.json``."""
+                   stability: dict | None = None, log=None) -> dict:
+    """Run ``md['n_runs']`` chains of a trained model; write the trajectory file and ``md.json``.
+
+    ``stability``: the system's criterion; with ``md['stop_when_unstable']`` (default true) a
+    chain stops counting once it has left it (its later frames are dropped by every analysis)
+    and the run stops when every chain has."""
+    from ..analysis.stability import stop_rule
     from ..simulate import md as MD
     from .pipeline import start_positions
     from .runtime import describe
@@ -48,7 +53,10 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     # chunks survive Snakemake's clean-up of incomplete outputs; the finished file is moved in place
     work = Path(out_h5).parent / "work"
     work.mkdir(parents=True, exist_ok=True)
-    res = MD.run(system, R0, work / "traj.h5", cfg, seeds=seeds, start_frames=frames, log=log)
+    rule = stop_rule(stability, dataset, system.box) \
+        if stability is not None and md.get("stop_when_unstable", True) else None
+    res = MD.run(system, R0, work / "traj.h5", cfg, seeds=seeds, start_frames=frames, log=log,
+                 stop_rule=rule)
     Path(str(work / "traj.h5") + ".state.npz").unlink(missing_ok=True)
     os.replace(work / "traj.h5", out_h5)
     frame_ps = MD.frame_every_ps(cfg)
@@ -57,6 +65,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     with h5py.File(out_h5, "r") as f:
         kT = f["kT"][()]
     first = res["blowup"]["first_blown_up_frame"]
+    left = res["left_stability_frame"]
     speed = res["speed"]
     runs = []
     for k in range(len(R0)):
@@ -64,6 +73,8 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
         runs.append({
             "run": k, "start_frame": frames[k], "seed": seeds[k],
             "length_ps": float(md["length_ps"]), "blown_up_ps": float(first[k] * frame_ps),
+            # the chunk in which the chain left the stability criterion ended here (None: never)
+            "left_stability_by_ps": None if left[k] is None else float(left[k] * frame_ps),
             "completed": True,
             "temperature_mean": float(good.mean() / KB_KJ_MOL_K) if len(good) else None,
             "ns_per_day": speed["ns_per_day_all_chains"],
@@ -75,6 +86,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
                "start_frames": {"rule": start_rule, "frames": [int(f) for f in frames]},
                "neighbour_reallocations": res["reallocations"], "neighbour_capacity": res["capacity"],
                "neighbour_capacity_within_cutoff": res["capacity_cut"],
-               "blowup": res["blowup"], "runtime": describe(), "runs": runs}
+               "blowup": res["blowup"], "stop_when_unstable": rule is not None,
+               "n_frames_simulated": res["n_frames_simulated"], "runtime": describe(), "runs": runs}
     write_json(out_json, summary)
     return summary

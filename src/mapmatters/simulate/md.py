@@ -36,9 +36,12 @@ Stability is not decided here: it is an analysis chosen per system
 (:mod:`mapmatters.analysis.stability`), the same for every engine. The loop only keeps a
 blow-up guard: a chain whose kinetic k_B T exceeds ``blowup_kT`` (50 kJ/mol, ten times the bulk
 criterion) or is not finite is "blown up" from that frame; its neighbour-list overflows are
-ignored (nothing it does later is analysed) and :func:`blown_up` reports the frame. Once every
-chain has blown up the run stops: its remaining frames are written as NaN (attribute
-``n_frames_simulated`` says how many were run), so the file keeps its planned length.
+ignored (nothing it does later is analysed) and :func:`blown_up` reports the frame. A caller
+may also pass the system's stability criterion as ``stop_rule`` (asked after every chunk which
+chains have left it): such a chain counts as done in the same way, since the analyses drop its
+frames from the first unstable one on. Once every chain has blown up or left the criterion the
+run stops: its remaining frames are written as NaN (attribute ``n_frames_simulated`` says how
+many were run), so the file keeps its planned length.
 
 Speed: each chunk shape is compiled before its first call, outside the clock, so every chunk
 that is kept counts towards ``steps_per_s`` (a run that stops after its first chunk has a speed
@@ -298,13 +301,19 @@ def _state_from_np(template, d):
 
 def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
         resume: bool = True, log: Callable | None = None, start_frames=None,
-        capacity: int | None = None, on_chunk_end: Callable[[int], None] | None = None) -> dict:
+        capacity: int | None = None, on_chunk_end: Callable[[int], None] | None = None,
+        stop_rule: Callable[[dict], np.ndarray] | None = None) -> dict:
     """Run ``len(R0)`` chains from positions ``R0`` (C, N, 3) and write ``out_path`` (HDF5).
 
     ``seeds`` (C,) ints give each chain its own random stream (momenta and Langevin noise).
     Resumes from ``out_path`` + ``.state.npz`` when present. ``capacity`` forces the initial
     neighbour-list size (tests use a too-small one to exercise overflow recovery).
-    Returns a summary: frames, speed (steps/s, ns/day), re-allocations, blow-ups.
+    ``stop_rule(rec)``: called with each kept chunk's ``kT`` (C, F) and ``positions`` (C, F, N, 3);
+    returns (C,) bool, the chains that have left the system's stability criterion in it (e.g.
+    :func:`mapmatters.analysis.stability.chains_left`). Their later frames are not analysed, so
+    they stop counting, and the run stops once no chain counts.
+    Returns a summary: frames, speed (steps/s, ns/day), re-allocations, blow-ups, and per chain
+    the frame after which ``stop_rule`` found it unstable (``left_stability_frame``, None if never).
     """
     import h5py
     import jax
@@ -327,11 +336,13 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     every_ps = frame_every_ps(cfg)
 
     done = 0
+    left_at = None
     if resume and state_path.exists() and out_path.exists():
         ck = dict(np.load(state_path, allow_pickle=False))
         if json.loads(str(ck.pop("config"))) != cfg:
             raise ValueError(f"{state_path}: written with another MD config; delete it to restart")
         done = int(ck.pop("n_frames_done"))
+        left_at = ck.pop("left_stability_frame", None)
         capacity = int(ck.pop("capacity"))
         cap_cut = int(ck.pop("capacity_cut", 0))
         nbrs = _alloc_batched(system, ck["position"], capacity)
@@ -369,6 +380,8 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
         os.replace(tmp, out_path)
         f = h5py.File(out_path, "r+")
 
+    if left_at is None:
+        left_at = np.full(C, -1, np.int64)   # per chain: frame after which stop_rule found it unstable
     realloc = 0
     timings = []  # (steps, seconds) of every kept chunk; compilation happens before the clock
     compiled = set()  # (capacity, cap_cut) of the chunk shapes compiled so far
@@ -377,14 +390,15 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     kT_done = f["kT"][()]
     dead = (~np.isfinite(kT_done) | (kT_done > cfg["blowup_kT"])).any(axis=0) if done else \
         np.zeros(C, bool)
+    dead |= left_at >= 0
     retried = False
     try:
         while done < cfg["n_frames"]:
             if dead.all():
                 # every chain has blown up: nothing it would do from here is analysed
                 _write_not_simulated(f, done, cfg["n_frames"], every_ps)
-                say(f"[md] every chain blown up by frame {done}: frames {done + 1}-{cfg['n_frames']} "
-                    "written as not simulated (NaN)")
+                say(f"[md] every chain blown up or unstable by frame {done}: frames "
+                    f"{done + 1}-{cfg['n_frames']} written as not simulated (NaN)")
                 done = cfg["n_frames"]
                 break
             if (capacity, cap_cut) not in compiled:
@@ -438,9 +452,14 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
             f.flush()
             state, nbrs = new_state, new_nbrs
             done = n0 + take
+            if stop_rule is not None:
+                left = np.asarray(stop_rule({"kT": rec["kT"][:, :take],
+                                             "positions": rec["positions"][:, :take]}), bool)
+                left_at[left & (left_at < 0)] = done
+                dead |= left
             ck = _state_to_np(state)
             ck.update(n_frames_done=done, capacity=capacity, capacity_cut=cap_cut,
-                      config=json.dumps(cfg, sort_keys=True))
+                      left_stability_frame=left_at, config=json.dumps(cfg, sort_keys=True))
             tmp = Path(str(state_path) + ".tmp.npz")
             np.savez(tmp, **ck)
             os.replace(tmp, state_path)
@@ -454,11 +473,13 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
         f.attrs["speed"] = json.dumps(speed)
         f.attrs["neighbor_reallocations"] = realloc
         kT_all = f["kT"][()]
+        n_sim = int(f.attrs.get("n_frames_simulated", done))
     finally:
         f.close()
-    return {"n_frames": done, "n_chains": C, "capacity": capacity, "capacity_cut": cap_cut,
+    return {"n_frames": done, "n_frames_simulated": n_sim, "n_chains": C, "capacity": capacity, "capacity_cut": cap_cut,
             "reallocations": realloc,
             "speed": speed, "blowup": blown_up(kT_all, every_ps, cfg["blowup_kT"]),
+            "left_stability_frame": [None if k < 0 else int(k) for k in left_at],
             "mean_kT": float(np.nanmean(kT_all)) if len(kT_all) else float("nan"),
             "target_kT": sim.kT}
 
