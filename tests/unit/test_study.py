@@ -133,6 +133,12 @@ def test_like_follows_the_preset_and_catches_cycles(monkeypatch):
     for preset in ("ci", "paper"):
         cfg = merged(preset)["mlp"]["alanine"]
         assert cfg["md"]["length_ps_by_mapping"]["atomistic"] == cfg["md"]["length_ps"], preset
+    # per-variant run lengths too: the default shortens Figure 2's one-layer hexane runs, which the
+    # ci and paper presets name again (a key left out would keep the default's 20 ps)
+    assert merged()["mlp"]["hexane"]["md"]["length_ps_by_variant"]["mace-nu1-L1-N20"] == 20
+    for preset in ("ci", "paper"):
+        md = merged(preset)["mlp"]["hexane"]["md"]
+        assert set(md["length_ps_by_variant"].values()) == {md["length_ps"]}, preset
     cfg = {"mlp": {"a": {"like": "b"}, "b": {"like": "a"}}}
     with pytest.raises(InputError, match=r"'mlp.b.like' makes a cycle \(a -> b -> a\)"):
         resolve_like(cfg)

@@ -102,11 +102,12 @@ def mlp_cfg(w):
 
 def mlp_md_cfg(w):
     """The MD block of a model: the system's, with the mapping's own time step and run length if
-    it has them."""
+    it has them, and the variant's own run length over both."""
     block = mlp_cfg(w)["md"]
-    md = {k: v for k, v in block.items() if not k.endswith("_by_mapping")}
+    md = {k: v for k, v in block.items() if not k.endswith(("_by_mapping", "_by_variant"))}
     for key in ("dt_ps", "length_ps"):
         md[key] = block.get(f"{key}_by_mapping", {}).get(w.mapping, md[key])
+    md["length_ps"] = block.get("length_ps_by_variant", {}).get(w.variant, md["length_ps"])
     return md
 
 

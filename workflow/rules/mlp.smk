@@ -48,10 +48,10 @@ rule mlp_md:
         f"{BENCH}/{{system}}/mlp_md_{{variant}}_{{mapping}}.tsv"
     threads: config["mlp_runtime"]["threads"]
     resources:
-        mem_mb=lambda w: 4000 + 2 * mlp_cfg(w)["md"]["n_runs"] * int(mlp_cfg(w)["md"]["length_ps"]),
+        mem_mb=lambda w: 4000 + 2 * mlp_cfg(w)["md"]["n_runs"] * int(mlp_md_cfg(w)["length_ps"]),
         # all runs in one vmapped job; pessimistic total throughput: 200 ns/day on a GPU (the paper:
         # 63-179 ns/day for one run), 2 ns/day on a CPU
-        runtime=lambda w: 20 + int(1.5 * mlp_cfg(w)["md"]["n_runs"] * mlp_cfg(w)["md"]["length_ps"] / 1000
+        runtime=lambda w: 20 + int(1.5 * mlp_cfg(w)["md"]["n_runs"] * mlp_md_cfg(w)["length_ps"] / 1000
                                    / (200.0 if mlp_resources_gpu() else 2.0) * 1440
                                    * 0.002 / mlp_md_cfg(w)["dt_ps"]),
         gpu=mlp_resources_gpu(),
