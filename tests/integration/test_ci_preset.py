@@ -333,8 +333,9 @@ def test_workflow_killed_during_training_and_md_resumes(ci_run, tmp_path):
 
     shutil.copytree(ci_run / "hexane/cg", tmp_path / "ci/hexane/cg")   # keeps mtimes: no re-mapping
     extra = tmp_path / "longer.yaml"
+    # (the ci preset gives this variant its own length, which the override names again)
     extra.write_text("mlp:\n  hexane:\n    train:\n      epochs: 20\n    md:\n      length_ps: 5\n"
-                     "      frames_per_chunk: 1\n")
+                     "      length_ps_by_variant: {mace-nu1-L1-N20: 5}\n      frames_per_chunk: 1\n")
     d = tmp_path / "ci/hexane/mlp/mace-nu1-L1-N20/two-site"
     args = ["--cores", "2", "--configfile", "config/presets/ci.yaml", str(extra), "--config", f"results={tmp_path}"]
 
