@@ -88,22 +88,25 @@ def first_unstable_frame(criterion: dict, *, kT=None, positions=None, bonds=None
     raise ValueError(f"unknown stability criterion {kind!r}")
 
 
-def intact_mask(criterion: dict, *, kT=None, positions=None, bonds=None, reference_nm=None) -> np.ndarray:
+def intact_mask(criterion: dict, *, kT=None, positions=None, bonds=None, reference_nm=None,
+                box=None) -> np.ndarray:
     """(F, W) bool: frame f of walker (chain, window) w counts, i.e. the run has been stable under
     ``criterion`` up to and including f. ``kT`` (F, W) for the bulk criterion, ``positions``
-    (F, W, N, 3) nm for the molecular one (free space). Biased runs (metadynamics, umbrella
-    windows) use it to drop what a model does after its molecule fell apart."""
+    (F, W, N, 3) nm for the molecular one; ``box``: the orthorhombic side (3,) nm of a periodic
+    system, None in free space. Biased runs (metadynamics, umbrella windows) use it to drop what
+    a model does after its molecule fell apart."""
     arr = kT if criterion["criterion"] == "bulk" else positions
     if arr is None:
         raise ValueError(f"the {criterion['criterion']} stability criterion needs "
                          f"{'kT' if criterion['criterion'] == 'bulk' else 'positions'} per frame")
     arr = np.asarray(arr)
     F_, W = arr.shape[:2]
+    box_f = None if box is None or not len(box) else np.broadcast_to(np.diag(np.asarray(box, float)), (F_, 3, 3))
     mask = np.zeros((F_, W), bool)
     for w in range(W):
         k = first_unstable_frame(criterion, kT=arr[:, w] if criterion["criterion"] == "bulk" else None,
                                  positions=arr[:, w] if criterion["criterion"] == "molecular" else None,
-                                 bonds=bonds, reference_nm=reference_nm)
+                                 bonds=bonds, reference_nm=reference_nm, box=box_f)
         mask[:k, w] = True
     return mask
 
@@ -113,27 +116,21 @@ def chains_left(criterion: dict, *, kT=None, positions=None, bonds=None, referen
     """(C,) bool: which chains are unstable under ``criterion`` at some frame of a stretch of
     their run, ``kT`` (C, F) or ``positions`` (C, F, N, 3) nm. Frames from the first unstable one
     on are dropped from every analysis, so an engine may stop simulating such a chain (the
-    JAX-MD loop's ``stop_rule``, :func:`mapmatters.simulate.md.run`). ``box``: the orthorhombic
-    side (3,) nm of a periodic system, None in free space."""
-    arr = np.asarray(kT if criterion["criterion"] == "bulk" else positions)
-    C, F = arr.shape[:2]
-    box_f = None if box is None or not len(box) else np.broadcast_to(np.diag(np.asarray(box, float)), (F, 3, 3))
-    return np.array([first_unstable_frame(criterion, kT=arr[c] if criterion["criterion"] == "bulk" else None,
-                                          positions=arr[c] if criterion["criterion"] == "molecular" else None,
-                                          bonds=bonds, reference_nm=reference_nm, box=box_f) < F
-                     for c in range(C)], bool)
+    JAX-MD loop's ``stop_rule``, :func:`mapmatters.simulate.md.run`). ``box`` as for
+    :func:`intact_mask`, whose last frame this is."""
+    return ~intact_mask(criterion, kT=None if kT is None else np.swapaxes(kT, 0, 1),
+                        positions=None if positions is None else np.swapaxes(positions, 0, 1),
+                        bonds=bonds, reference_nm=reference_nm, box=box)[-1]
 
 
-def stop_rule(criterion: dict, dataset_path, box=None):
+def stop_rule(criterion: dict, bonds=None, reference_nm=None, box=None):
     """The JAX-MD loop's ``stop_rule`` (:func:`mapmatters.simulate.md.run`) for a system's
     ``criterion``: given a chunk's ``kT`` (C, F) and ``positions`` (C, F, N, 3), the chains that
-    left it (:func:`chains_left`); bonds and reference lengths from the mapped reference
-    ``dataset_path``."""
-    bonds, ref = criterion_bonds(criterion, dataset_path)
-
+    left it (:func:`chains_left`); ``bonds`` and ``reference_nm`` for the molecular criterion
+    (:func:`criterion_bonds`)."""
     def rule(rec: dict) -> np.ndarray:
         return chains_left(criterion, kT=rec["kT"], positions=rec["positions"], bonds=bonds,
-                           reference_nm=ref, box=box)
+                           reference_nm=reference_nm, box=box)
     return rule
 
 

@@ -160,7 +160,7 @@ def scan_system(system, R0, start_frames, out_csv, *, dt_fs, length_ps: float, f
     import pandas as pd
 
     from ..analysis.aggregate import write_csv
-    from ..analysis.stability import chains_left, stable_time
+    from ..analysis.stability import stable_time, stop_rule
     from ..simulate import md as MD
 
     say = log or (lambda m: print(m, flush=True))
@@ -206,9 +206,7 @@ def scan_system(system, R0, start_frames, out_csv, *, dt_fs, length_ps: float, f
         t0 = time.perf_counter()
         # a chain that left the criterion is not analysed further; once all have, the run stops
         res = MD.run(system, R0, traj, cfg, seeds=seeds, start_frames=list(start_frames), log=say,
-                     capacity=capacity, stop_rule=lambda rec: chains_left(
-                         stability, kT=rec["kT"], positions=rec["positions"], bonds=bonds,
-                         reference_nm=reference_nm, box=box))
+                     capacity=capacity, stop_rule=stop_rule(stability, bonds, reference_nm, box))
         capacity = max(capacity or 0, int(res["capacity"]))
         with h5py.File(traj, "r") as f:
             t = f["time"][()]

@@ -38,7 +38,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     ``stability``: the system's criterion; with ``md['stop_when_unstable']`` (default true) a
     chain stops counting once it has left it (its later frames are dropped by every analysis)
     and the run stops when every chain has."""
-    from ..analysis.stability import stop_rule
+    from ..analysis.stability import criterion_bonds, stop_rule
     from ..simulate import md as MD
     from .pipeline import start_positions
     from .runtime import describe
@@ -53,7 +53,7 @@ def simulate_model(params_pkl: str, dataset: str, out_h5: str, out_json: str, md
     # chunks survive Snakemake's clean-up of incomplete outputs; the finished file is moved in place
     work = Path(out_h5).parent / "work"
     work.mkdir(parents=True, exist_ok=True)
-    rule = stop_rule(stability, dataset, system.box) \
+    rule = stop_rule(stability, *criterion_bonds(stability, dataset), box=system.box) \
         if stability is not None and md.get("stop_when_unstable", True) else None
     res = MD.run(system, R0, work / "traj.h5", cfg, seeds=seeds, start_frames=frames, log=log,
                  stop_rule=rule)

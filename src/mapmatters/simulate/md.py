@@ -395,7 +395,8 @@ def run(system: System, R0, out_path, config: dict | None = None, seeds=None, *,
     try:
         while done < cfg["n_frames"]:
             if dead.all():
-                # every chain has blown up: nothing it would do from here is analysed
+                # every chain has blown up or left the stability criterion: nothing it would
+                # do from here is analysed
                 _write_not_simulated(f, done, cfg["n_frames"], every_ps)
                 say(f"[md] every chain blown up or unstable by frame {done}: frames "
                     f"{done + 1}-{cfg['n_frames']} written as not simulated (NaN)")
